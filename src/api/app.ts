@@ -1,0 +1,99 @@
+/**
+ * The Fastify application: conventions first (errors, JSON parsing, text guard, docs), then the
+ * authenticated /api scope with one plugin per resource.
+ */
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Database } from '../db/connection.js';
+import { loggerOptions } from '../log.js';
+import type { OrderEventSink } from '../orders/events.js';
+import { VERSION } from '../version.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling, sendError } from './errors.js';
+import { ordersRoutes } from './routes/orders.js';
+import { findForbiddenText } from './text-guard.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  sink: OrderEventSink;
+  /** extra plugins mounted inside the authenticated /api/v1 scope (webhooks, listen, …). */
+  apiV1Plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** plugins mounted at the root, outside /api (health, metrics, dashboard, legacy bridge). */
+  rootPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** a logger to use; false for none; default: a pino logger at the configured level. */
+  logger?: FastifyBaseLogger | false;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Fastify's instance type depends on the logger; the app is used through the base type.
+  const logging = deps.logger === undefined ? { logger: loggerOptions(deps.config.logLevel) } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger };
+  const app = Fastify({
+    ...logging,
+    bodyLimit: 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: false,
+    ajv: {
+      // Reject unknown fields instead of silently dropping them; report every problem at once.
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+    },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+  // MyCashflow refuses a trailing slash; answer that before authentication so the hint is seen.
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (path.startsWith('/api/') && path.endsWith('/')) {
+      return sendError(reply, 404, `Remove the trailing slash: use ${path.replace(/\/+$/, '')} instead of ${path}.`);
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // An empty body with a JSON content type is "no body" (clients POST /cancel that way).
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    jsonParser(request, text, done);
+  });
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.body === undefined || request.body === null) return;
+    const problem = findForbiddenText(request.body);
+    if (problem) return sendError(reply, 400, `Invalid request body: ${problem.field} ${problem.message}.`, [problem]);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'storehook API', version: VERSION, description: 'Store orders API and Webhooks API (MyCashflow-compatible). Auth: HTTP Basic, API user e-mail + API key.' },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      security: [{ basic: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  for (const [prefix, hide] of [['/api/v1', false], ['/api/v0', true]] as const) {
+    await app.register(
+      async (api) => {
+        registerAuth(api, { database: deps.database, ...deps.config });
+        await api.register(ordersRoutes, { database: deps.database, sink: deps.sink, hide });
+        if (prefix === '/api/v1') for (const plugin of deps.apiV1Plugins ?? []) await plugin(api);
+      },
+      { prefix },
+    );
+  }
+  for (const plugin of deps.rootPlugins ?? []) await app.register(plugin);
+  return app;
+}

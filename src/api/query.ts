@@ -1,0 +1,38 @@
+/** Parsing of the shared query conventions: `expand`, `<field>-from/-to`, `sort`, `id` lists. */
+import { invalid } from '../errors.js';
+import { parseIsoTime } from '../time.js';
+
+/** `expand=a,b` → the listed values, each checked against the allowed ones. */
+export function parseExpand<T extends string>(raw: string | undefined, allowed: readonly T[]): T[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const values = [...new Set(raw.split(',').map((v) => v.trim()).filter(Boolean))];
+  const unknown = values.filter((v) => !(allowed as readonly string[]).includes(v));
+  if (unknown.length) throw invalid('expand', `unknown value ${unknown.map((v) => JSON.stringify(v)).join(', ')}; allowed: ${allowed.join(', ')}`);
+  return values as T[];
+}
+
+export function parseTimeParam(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const value = parseIsoTime(raw);
+  if (value === null) throw invalid(name, `"${raw}" is not an ISO-8601 date-time with offset, e.g. 2024-05-02T10:15:00+03:00 or 2024-05-02T07:15:00Z (URL-encode the +)`);
+  return value;
+}
+
+export function parseSort<F extends string>(raw: string | undefined, fields: readonly F[], fallback: F): { field: F; direction: 'asc' | 'desc' } {
+  if (raw === undefined || raw === '') return { field: fallback, direction: 'asc' };
+  const m = /^([a-z_]+)-(asc|desc)$/.exec(raw);
+  if (!m || !(fields as readonly string[]).includes(m[1]!)) {
+    throw invalid('sort', `"${raw}" is not allowed; use one of ${fields.flatMap((f) => [`${f}-asc`, `${f}-desc`]).join(', ')}`);
+  }
+  return { field: m[1] as F, direction: m[2] as 'asc' | 'desc' };
+}
+
+export function parseIdList(name: string, raw: string | undefined, max = 1000): number[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length > max) throw invalid(name, `lists ${parts.length} ids; at most ${max} per request`);
+  const ids = parts.map((p) => (/^[1-9]\d{0,15}$/.test(p) ? Number(p) : NaN));
+  const bad = parts.filter((_, i) => Number.isNaN(ids[i]));
+  if (bad.length) throw invalid(name, `must be positive integers separated by commas (bad: ${bad.slice(0, 5).map((b) => JSON.stringify(b)).join(', ')})`);
+  return [...new Set(ids)];
+}

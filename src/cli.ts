@@ -1,0 +1,250 @@
+/**
+ * The `storehook` command. Every command finds its database the same way (SPEC §5a): flags win
+ * over environment variables, which win over defaults.
+ */
+import { Command, Option } from 'commander';
+import { AdminError, createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
+import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from './config.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { migrateToLatest } from './db/migrate.js';
+import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
+import { startServer, type RunningServer } from './server.js';
+import { isoTime } from './time.js';
+import { VERSION } from './version.js';
+
+const DB_SETTINGS: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync'];
+
+function withSettings(cmd: Command, names: SettingName[] = Object.keys(SETTINGS) as SettingName[]): Command {
+  for (const name of names) {
+    const s = SETTINGS[name];
+    const isBool = typeof s.default === 'boolean';
+    cmd.addOption(new Option(isBool ? `--${s.flag}` : `--${s.flag} <value>`, `${s.description} [${s.env}]`));
+  }
+  return cmd;
+}
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`storehook: ${message}\n`);
+  process.exit(code);
+}
+
+function config(flags: Record<string, unknown>): Config {
+  try {
+    return loadConfig(flags);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
+
+/** Opens and migrates the database for an admin command, with one clear line on failure. */
+async function withDatabase<T>(flags: Record<string, unknown>, work: (db: Database) => Promise<T>): Promise<T> {
+  const cfg = config(flags);
+  let database: Database;
+  try {
+    database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, sqliteSync: cfg.sqliteSync, poolSize: 2 });
+    await migrateToLatest(database);
+  } catch (err) {
+    fail(`cannot open the database (${cfg.databaseUrl ? 'DATABASE_URL' : `STOREHOOK_DATA_DIR=${cfg.dataDir}`}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return await work(database);
+  } catch (err) {
+    if (err instanceof AdminError) fail(err.message);
+    throw err;
+  } finally {
+    await database.close();
+  }
+}
+
+const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i]!)).join('  ').trimEnd();
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+function banner(server: RunningServer, cfg: Config, role: string): void {
+  const lines = [`storehook ${VERSION} ${role} on ${server.url}`, `  database: ${server.database.location} (${server.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`];
+  if (role !== 'worker') lines.push(`  API docs: ${server.url}/docs`);
+  const creds = server.demoCredentials;
+  if (creds) {
+    lines.push(
+      '',
+      '  A demo store "demo" (advanced plan) was created with one API user.',
+      '  Its API key is shown only this once — keep it:',
+      `    e-mail:  ${creds.email}`,
+      `    API key: ${creds.apiKey}`,
+      '',
+      '  Try it:',
+      `    curl -u '${creds.email}:${creds.apiKey}' ${server.url}/api/v1/orders`,
+    );
+  }
+  if (cfg.allowTargets.cidrs.length === 0 && role !== 'worker') {
+    lines.push('', '  Webhooks to localhost/private addresses are refused; for local receivers start with', "    STOREHOOK_ALLOW_TARGETS=127.0.0.0/8,::1/128");
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'worker'): Promise<void> {
+  const cfg = config(flags);
+  let release: (() => void) | null = null;
+  if (!cfg.databaseUrl) {
+    try {
+      const { sqliteFilePath } = await import('./db/connection.js');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(cfg.dataDir, { recursive: true });
+      release = acquireServeLock(sqliteFilePath(cfg.dataDir));
+    } catch (err) {
+      if (err instanceof LockedError) fail(err.message);
+      fail(`cannot use the data directory ${cfg.dataDir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      config: role === 'worker' ? { ...cfg } : cfg,
+      api: role !== 'worker',
+      dispatcher: role !== 'api',
+      seedDemo: role === 'serve' || role === 'api',
+    });
+  } catch (err) {
+    release?.();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') fail(`port ${cfg.port} on ${cfg.host} is already in use; choose another with --port or PORT`);
+    if (e.code === 'EACCES') fail(`no permission to listen on ${cfg.host}:${cfg.port}; use a port above 1024`);
+    fail(`cannot start: ${e.message} (${cfg.databaseUrl ? 'check DATABASE_URL and that PostgreSQL answers' : `data directory ${cfg.dataDir}`})`);
+  }
+  banner(server, cfg, role === 'worker' ? 'worker' : role === 'api' ? 'API (no dispatcher)' : 'listening');
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`storehook: ${signal} received, finishing in-flight deliveries…\n`);
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    server
+      .close()
+      .then(() => {
+        release?.();
+        process.exit(0);
+      })
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+export function buildCli(): Command {
+  const program = new Command('storehook')
+    .version(VERSION)
+    .description('Self-hosted store API with a Webhooks engine (MyCashflow-compatible).')
+    .showHelpAfterError('(run with --help for usage)');
+
+  withSettings(program.command('serve'))
+    .description('Run the API, dashboard and dispatcher (first run: creates ./data/storehook.db and a demo store)')
+    .option('--no-dispatcher', 'serve the API only; run `storehook worker` processes to deliver (PostgreSQL)')
+    .addHelpText('after', '\nExample:\n  STOREHOOK_ALLOW_TARGETS=127.0.0.0/8 storehook serve --port 8080')
+    .action((opts: Record<string, unknown>) => serve(opts, opts.dispatcher === false ? 'api' : 'serve'));
+
+  withSettings(program.command('worker'))
+    .description('Run a dispatcher only (delivers messages; scale out on PostgreSQL)')
+    .addHelpText('after', '\nExample:\n  DATABASE_URL=postgres://storehook@db/storehook storehook worker --port 8081')
+    .action((opts: Record<string, unknown>) => serve(opts, 'worker'));
+
+  withSettings(program.command('migrate'), DB_SETTINGS)
+    .description('Bring the database schema up to date (safe beside a running server)')
+    .action((opts: Record<string, unknown>) =>
+      withDatabase(opts, async (db) => {
+        print(`database ${db.location} is up to date`);
+      }),
+    );
+
+  const stores = program.command('stores').description('Manage stores');
+  withSettings(stores.command('create'), DB_SETTINGS)
+    .description('Create a store')
+    .requiredOption('--name <name>', 'store name')
+    .option('--plan <plan>', 'free, basic, advanced, pro or enterprise (the API needs advanced or above)', 'advanced')
+    .option('--timezone <tz>', 'IANA time zone for the dashboard', 'UTC')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  storehook stores create --name acme --plan pro --timezone Europe/Helsinki')
+    .action((opts: Record<string, string | boolean>) =>
+      withDatabase(opts, async (db) => {
+        const store = await createStore(db.kysely, { name: String(opts.name), plan: parsePlan(String(opts.plan)), timezone: String(opts.timezone) });
+        print(opts.json ? { id: store.id, name: store.name, plan: store.plan, timezone: store.timezone } : `store "${store.name}" created (id ${store.id}, plan ${store.plan})`);
+      }),
+    );
+  withSettings(stores.command('list'), DB_SETTINGS)
+    .description('List stores')
+    .option('--json', 'print JSON')
+    .action((opts: Record<string, unknown>) =>
+      withDatabase(opts, async (db) => {
+        const rows = (await listStores(db.kysely)).map((s) => ({ id: s.id, name: s.name, plan: s.plan, timezone: s.timezone, users: s.users, created_at: isoTime(s.created_at) }));
+        print(opts.json ? rows : table(rows));
+      }),
+    );
+  withSettings(stores.command('update'), DB_SETTINGS)
+    .description("Change a store's plan or time zone")
+    .requiredOption('--store <name>', 'store name or id')
+    .option('--plan <plan>', 'free, basic, advanced, pro or enterprise')
+    .option('--timezone <tz>', 'IANA time zone')
+    .option('--json', 'print JSON')
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      withDatabase(opts, async (db) => {
+        const store = await updateStore(db.kysely, String(opts.store), {
+          ...(opts.plan ? { plan: parsePlan(String(opts.plan)) } : {}),
+          ...(opts.timezone ? { timezone: String(opts.timezone) } : {}),
+        });
+        print(opts.json ? { id: store.id, name: store.name, plan: store.plan, timezone: store.timezone } : `store "${store.name}": plan ${store.plan}, time zone ${store.timezone}`);
+      }),
+    );
+
+  const users = program.command('users').description('Manage API users (HTTP Basic: e-mail + API key)');
+  withSettings(users.command('create'), DB_SETTINGS)
+    .description('Create an API user; prints its API key once')
+    .requiredOption('--store <name>', 'store name or id')
+    .requiredOption('--email <email>', 'the login')
+    .option('--json', 'print {"store","email","api_key"}')
+    .addHelpText('after', '\nExample:\n  storehook users create --store acme --email erp@acme.example --json')
+    .action((opts: Record<string, string | boolean>) =>
+      withDatabase(opts, async (db) => {
+        const u = await createApiUser(db.kysely, String(opts.store), String(opts.email));
+        print(opts.json ? { store: u.store.name, email: u.email, api_key: u.apiKey } : `API user ${u.email} created for store "${u.store.name}".\nAPI key (shown only once): ${u.apiKey}`);
+      }),
+    );
+  withSettings(users.command('list'), DB_SETTINGS)
+    .description('List API users (keys are never shown, only their first characters)')
+    .option('--store <name>', 'only this store')
+    .option('--json', 'print JSON')
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      withDatabase(opts, async (db) => {
+        const rows = (await listApiUsers(db.kysely, opts.store ? String(opts.store) : undefined)).map((u) => ({
+          id: u.id,
+          email: u.email,
+          store: u.store,
+          key: `${u.key_prefix}…`,
+          created_at: isoTime(u.created_at),
+          key_rotated_at: isoTime(u.key_rotated_at),
+        }));
+        print(opts.json ? rows : table(rows));
+      }),
+    );
+  withSettings(users.command('rotate-key'), DB_SETTINGS)
+    .description('Replace an API user\'s key; the old one stops working at once')
+    .requiredOption('--email <email>', 'the API user')
+    .option('--json', 'print {"email","api_key"}')
+    .action((opts: Record<string, string | boolean>) =>
+      withDatabase(opts, async (db) => {
+        const r = await rotateApiKey(db.kysely, String(opts.email));
+        print(opts.json ? { email: r.email, api_key: r.apiKey } : `New API key for ${r.email} (shown only once): ${r.apiKey}`);
+      }),
+    );
+  return program;
+}
+
+buildCli()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

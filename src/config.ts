@@ -1,0 +1,116 @@
+/**
+ * Every setting has a flag and an environment variable (SPEC §5a). One table below drives both
+ * the CLI options and the parsing, so a setting cannot exist in one place and not the other.
+ * A wrong value stops the start with one line naming the setting and what is allowed.
+ */
+import { parseAllowList, type AllowList } from './delivery/network-guard.js';
+
+type Parser<T> = (raw: string) => T;
+
+interface Setting<T> {
+  env: string;
+  flag: string;
+  description: string;
+  default: T;
+  parse: Parser<T>;
+}
+
+export class ConfigError extends Error {}
+
+const positiveInt = (what: string, min = 1): Parser<number> => (raw) => {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
+    throw new Error(`expected ${what} (an integer ≥ ${min})`);
+  }
+  return Number(raw);
+};
+
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw new Error('expected true or false');
+};
+
+const oneOf = <T extends string>(allowed: readonly T[]): Parser<T> => (raw) => {
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`expected one of ${allowed.join(', ')}`);
+  return raw as T;
+};
+
+const text: Parser<string> = (raw) => raw;
+
+const databaseUrl: Parser<string | undefined> = (raw) => {
+  if (raw === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new Error('expected a postgres:// or postgresql:// URL (unset it to use SQLite)');
+  try {
+    new URL(raw);
+  } catch {
+    throw new Error('expected a valid postgres:// URL');
+  }
+  return raw;
+};
+
+const host: Parser<string> = (raw) => {
+  if (!raw.trim()) throw new Error('expected a host name or address, e.g. 127.0.0.1 or 0.0.0.0');
+  return raw.trim();
+};
+
+const allowTargets: Parser<AllowList> = (raw) => parseAllowList(raw);
+
+export const SETTINGS = {
+  port: { env: 'PORT', flag: 'port', description: 'port the API listens on (0 picks a free one)', default: 8080, parse: positiveInt('a port 0-65535', 0) },
+  host: { env: 'HOST', flag: 'host', description: 'address the API listens on', default: '127.0.0.1', parse: host },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', description: 'postgres:// URL; unset = embedded SQLite', default: undefined, parse: databaseUrl },
+  dataDir: { env: 'STOREHOOK_DATA_DIR', flag: 'data-dir', description: 'folder of the SQLite file', default: './data', parse: text },
+  allowTargets: { env: 'STOREHOOK_ALLOW_TARGETS', flag: 'allow-targets', description: 'CIDRs the network guard lets through, e.g. 127.0.0.0/8,::1/128', default: parseAllowList(''), parse: allowTargets },
+  retryBaseMs: { env: 'STOREHOOK_RETRY_BASE_MS', flag: 'retry-base-ms', description: 'first retry delay in ms; each later one doubles', default: 15_000, parse: positiveInt('milliseconds') },
+  httpsOnly: { env: 'STOREHOOK_HTTPS_ONLY', flag: 'https-only', description: 'refuse http: subscription URLs', default: false, parse: bool },
+  retentionDays: { env: 'STOREHOOK_RETENTION_DAYS', flag: 'retention-days', description: 'days finished messages are kept', default: 30, parse: positiveInt('days') },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', description: 'pino log level', default: 'info', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) },
+  rateLimitPerSecond: { env: 'STOREHOOK_RATE_LIMIT_PER_SECOND', flag: 'rate-limit-per-second', description: 'API requests per second per API user (token refill); 0 turns the limit off', default: 50, parse: positiveInt('requests per second', 0) },
+  rateLimitBurst: { env: 'STOREHOOK_RATE_LIMIT_BURST', flag: 'rate-limit-burst', description: 'API requests an API user may make at once (bucket size)', default: 200, parse: positiveInt('requests') },
+  authFailuresPerMinute: { env: 'STOREHOOK_AUTH_FAILURES_PER_MINUTE', flag: 'auth-failures-per-minute', description: 'failed logins allowed per client address per minute', default: 30, parse: positiveInt('failures per minute') },
+  maxSubscriptions: { env: 'STOREHOOK_MAX_SUBSCRIPTIONS', flag: 'max-subscriptions', description: 'webhook subscriptions per store', default: 100, parse: positiveInt('subscriptions') },
+  connectTimeoutMs: { env: 'STOREHOOK_CONNECT_TIMEOUT_MS', flag: 'connect-timeout-ms', description: 'delivery connect timeout', default: 5_000, parse: positiveInt('milliseconds') },
+  requestTimeoutMs: { env: 'STOREHOOK_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', description: 'delivery timeout in all (connect, answer, body)', default: 15_000, parse: positiveInt('milliseconds') },
+  deliveryConcurrency: { env: 'STOREHOOK_DELIVERY_CONCURRENCY', flag: 'delivery-concurrency', description: 'requests a dispatcher has in flight at most', default: 64, parse: positiveInt('requests') },
+  maxInFlightPerSubscription: { env: 'STOREHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', flag: 'max-in-flight-per-subscription', description: 'requests in flight to one subscription at most (per dispatcher)', default: 8, parse: positiveInt('requests') },
+  leaseMs: { env: 'STOREHOOK_LEASE_MS', flag: 'lease-ms', description: 'how long a claimed message stays reserved to its worker without a heartbeat', default: 60_000, parse: positiveInt('milliseconds', 100) },
+  pollIntervalMs: { env: 'STOREHOOK_POLL_INTERVAL_MS', flag: 'poll-interval-ms', description: 'fallback polling for due messages (commits wake the dispatcher at once)', default: 1_000, parse: positiveInt('milliseconds', 10) },
+  sqliteSync: { env: 'STOREHOOK_SQLITE_SYNC', flag: 'sqlite-sync', description: 'SQLite durability: normal survives process crashes, full also power loss', default: 'normal', parse: oneOf(['normal', 'full'] as const) },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type Config = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+export type SettingName = keyof Settings;
+
+/** camelCase option name as commander stores it, for a flag like `retry-base-ms`. */
+export function optionKey(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Flags win over the environment, which wins over defaults. `flags` holds commander's parsed
+ * options (strings, or `true` for a bare boolean flag).
+ */
+export function loadConfig(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting<unknown>][]) {
+    const fromFlag = flags[optionKey(setting.flag)];
+    const raw = typeof fromFlag === 'string' ? fromFlag : fromFlag === true ? 'true' : env[setting.env];
+    if (raw === undefined) {
+      out[name] = setting.default;
+      continue;
+    }
+    try {
+      out[name] = setting.parse(raw);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      const shown = setting.env === 'DATABASE_URL' ? '(the URL)' : JSON.stringify(raw);
+      throw new ConfigError(`invalid ${setting.env} (--${setting.flag}) ${shown}: ${why}`);
+    }
+  }
+  return out as Config;
+}

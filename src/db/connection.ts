@@ -1,0 +1,116 @@
+/**
+ * Opens the database the configuration points at: PostgreSQL when a `postgres://` URL is set,
+ * otherwise the embedded SQLite file `<dataDir>/storehook.db`. Only this folder knows which
+ * database is underneath; the rest of the code asks `db.dialect` where SQL must differ.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Schema } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  kysely: Kysely<Schema>;
+  dialect: Dialect;
+  /** where the data lives, for log lines (never includes a password). */
+  location: string;
+  /** the SQLite file path (SQLite only), e.g. for the single-process lock. */
+  sqliteFile?: string;
+  /** PostgreSQL only: the pool, for LISTEN/NOTIFY and health checks. */
+  pgPool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /** SQLite `synchronous` pragma: NORMAL survives process crashes; FULL also survives power loss. */
+  sqliteSync?: 'normal' | 'full';
+}
+
+// int8 (bigint) columns hold millisecond timestamps and ids, all far below 2^53.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+// numeric, as returned by count()/sum() on PostgreSQL.
+pg.types.setTypeParser(1700, (value: string) => Number(value));
+
+export const SQLITE_FILE_NAME = 'storehook.db';
+
+export function sqliteFilePath(dataDir: string): string {
+  return join(resolve(dataDir), SQLITE_FILE_NAME);
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  return openSqlite(options.dataDir, options.sqliteSync ?? 'normal');
+}
+
+function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
+  mkdirSync(resolve(dataDir), { recursive: true });
+  const file = sqliteFilePath(dataDir);
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('foreign_keys = ON');
+  // Admin commands may write beside a running server: wait for the lock instead of failing.
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    location: file,
+    sqliteFile: file,
+    close: () => kysely.destroy(),
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    // A query that hangs (e.g. during a failover) must not hang the request forever.
+    query_timeout: 30_000,
+    keepAlive: true,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    location: redactUrl(url),
+    pgPool: pool,
+    close: () => kysely.destroy(),
+  };
+}
+
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable url)';
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
+  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  'SQLITE_BUSY', 'SQLITE_LOCKED',
+]);
+
+/** True for errors that mean "the database is not answering", as opposed to a bad query. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(err.message);
+}

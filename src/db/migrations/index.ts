@@ -1,0 +1,21 @@
+/**
+ * The one migration set, for SQLite and PostgreSQL alike. Each migration is a function of the
+ * dialect because the two spell auto-increment ids differently; everything else is shared DDL.
+ */
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../connection.js';
+import { initialSchema } from './0001-initial.js';
+
+export type MigrationFactory = (dialect: Dialect) => Migration;
+
+// Kysely runs these in name order; never rename or edit one that has shipped: add a new one.
+const ALL: Record<string, MigrationFactory> = {
+  '0001-initial': initialSchema,
+};
+
+export function migrationsFor(dialect: Dialect): Record<string, Migration> {
+  return Object.fromEntries(Object.entries(ALL).map(([name, make]) => [name, make(dialect)]));
+}
+
+// Migrations see the database as it was at their time, not as the current typed schema.
+export type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,208 @@
+/**
+ * The typed shape of every table. One schema serves SQLite and PostgreSQL, so it only uses
+ * types both store the same way:
+ * - timestamps are integer milliseconds since the epoch (`bigint`; pg's int8 parser returns numbers),
+ * - money is integer cents, booleans are 0/1 integers, JSON documents are text.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type Plan = 'free' | 'basic' | 'advanced' | 'pro' | 'enterprise';
+export type OrderStatus = 'OPEN' | 'COMPLETED' | 'CANCELLED';
+export type ShipmentStatus = 'OPEN' | 'COMPLETED';
+export type PaymentStatus = 'OPEN' | 'PENDING_ACTIVATION' | 'PAID' | 'REFUNDED' | 'CANCELLED';
+export type CommentVisibility = 'PUBLIC' | 'PRIVATE';
+export type SubscriptionStatus = 'active' | 'disabled';
+export type MessageStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/** An auto-generated integer id: optional on insert, a number when read. */
+type Id = Generated<number>;
+
+export interface StoresTable {
+  id: Id;
+  name: string;
+  plan: Plan;
+  timezone: string;
+  created_at: number;
+}
+
+export interface ApiUsersTable {
+  id: Id;
+  store_id: number;
+  email: string;
+  /** sha256 of the API key; keys carry ≥ 160 random bits, so a fast hash is enough. */
+  key_hash: string;
+  /** first characters of the key, shown in listings so an operator can tell keys apart. */
+  key_prefix: string;
+  created_at: number;
+  key_rotated_at: number | null;
+}
+
+export interface OrdersTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  archived_at: number | null;
+  shipments_completed_at: number | null;
+  external_id: string | null;
+  version_id: number;
+  language: string;
+  customer_id: number | null;
+  customer_information: string;
+  shipping_address: string;
+  different_shipping_address: number;
+  currency: string;
+  subtotal_cents: number;
+  shipping_costs_cents: number;
+  payment_costs_cents: number;
+  discount_cents: number;
+  total_cents: number;
+  status: OrderStatus;
+  details: string | null;
+  custom_data: string | null;
+  shipping_method_id: number | null;
+  payment_method_id: number | null;
+  source: string;
+}
+
+export interface OrderProductsTable {
+  id: Id;
+  store_id: number;
+  order_id: number;
+  created_at: number;
+  product_code: string;
+  product_name: string;
+  quantity: number;
+  unit_price_cents: number;
+  /** VAT percent × 100 (25.5 % → 2550), so rates stay exact. */
+  vat_rate_bp: number;
+  shipment_id: number | null;
+}
+
+export interface ShipmentsTable {
+  id: Id;
+  store_id: number;
+  order_id: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  status: ShipmentStatus;
+  tracking_code: string | null;
+  shipping_method_id: number | null;
+  parcel_count: number;
+  /** grams */
+  weight_g: number;
+}
+
+export interface PaymentsTable {
+  id: Id;
+  store_id: number;
+  order_id: number;
+  created_at: number;
+  updated_at: number;
+  payment_method_id: number | null;
+  amount_cents: number;
+  currency: string;
+  status: PaymentStatus;
+  reference: string;
+}
+
+export interface CommentsTable {
+  id: Id;
+  store_id: number;
+  order_id: number;
+  created_at: number;
+  user_id: number | null;
+  visibility: CommentVisibility;
+  text: string;
+}
+
+export interface OrderEventsTable {
+  id: Id;
+  store_id: number;
+  order_id: number;
+  created_at: number;
+  code: string;
+  message: string;
+  data: string | null;
+}
+
+export interface WebhookSubscriptionsTable {
+  uuid: string;
+  store_id: number;
+  user_id: number;
+  topic: string;
+  /** JSON array of expansion names. */
+  expands: string;
+  url: string;
+  status: SubscriptionStatus;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookMessagesTable {
+  id: Id;
+  /** public id (`msg_…`), sent as `webhook-id`; stable across retries. */
+  message_id: string;
+  store_id: number;
+  subscription_uuid: string;
+  topic: string;
+  order_id: number | null;
+  /** rendered once at event time; every attempt sends these exact bytes. */
+  body: string;
+  status: MessageStatus;
+  attempt_count: number;
+  /** attempt_count at the last resend/recover: the retry schedule counts from there. */
+  schedule_base: Generated<number>;
+  created_at: number;
+  /** when the next attempt is due; null once the message is finished. */
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+  /** the worker holding the lease, and until when. */
+  locked_by: string | null;
+  locked_until: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Id;
+  message_row_id: number;
+  store_id: number;
+  attempt_number: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error_class: string | null;
+  error_message: string | null;
+  response_body: string | null;
+  worker_id: string;
+}
+
+export interface Schema {
+  stores: StoresTable;
+  api_users: ApiUsersTable;
+  orders: OrdersTable;
+  order_products: OrderProductsTable;
+  shipments: ShipmentsTable;
+  payments: PaymentsTable;
+  comments: CommentsTable;
+  order_events: OrderEventsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_messages: WebhookMessagesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+export type Store = Selectable<StoresTable>;
+export type ApiUser = Selectable<ApiUsersTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type NewOrderRow = Insertable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;
+export type OrderProductRow = Selectable<OrderProductsTable>;
+export type ShipmentRow = Selectable<ShipmentsTable>;
+export type PaymentRow = Selectable<PaymentsTable>;
+export type CommentRow = Selectable<CommentsTable>;
+export type OrderEventRow = Selectable<OrderEventsTable>;
+export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>;
+export type MessageRow = Selectable<WebhookMessagesTable>;
+export type AttemptRow = Selectable<WebhookAttemptsTable>;

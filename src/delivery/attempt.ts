@@ -1,0 +1,69 @@
+/**
+ * One delivery attempt: sign the stored bytes, send them, and decide the outcome (SPEC §4).
+ * Used by the dispatcher and by the API's resend/test, so both behave exactly alike.
+ */
+import type { ClaimedMessage, AttemptRecord, Outcome } from './queue.js';
+import type { Sender, SendResult } from './http-sender.js';
+import { nextAttemptAt, parseRetryAfter } from './schedule.js';
+import { deliveryHeaders, sign, signingKeyFromUuid } from './signer.js';
+import { TEST_TOPIC } from '../webhooks/topics.js';
+
+export interface AttemptSettings {
+  retryBaseMs: number;
+  version: string;
+  now?: () => number;
+}
+
+export interface AttemptResult {
+  attempt: AttemptRecord;
+  outcome: Outcome;
+  send: SendResult;
+}
+
+const RESPONSE_EXCERPT_BYTES = 16 * 1024;
+
+export async function performAttempt(sender: Sender, message: ClaimedMessage, settings: AttemptSettings): Promise<AttemptResult> {
+  const now = settings.now ?? Date.now;
+  const attemptNumber = message.attempt_count + 1;
+  const startedAt = now();
+  const timestampSec = Math.floor(startedAt / 1000);
+  const signature = sign(signingKeyFromUuid(message.subscription_uuid), message.message_id, timestampSec, message.body);
+  const headers = deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attemptNumber, version: settings.version });
+  const result = await sender.send({ url: message.url, body: message.body, headers });
+  const endedAt = startedAt + result.durationMs;
+
+  const attempt: AttemptRecord = {
+    rowId: message.id,
+    storeId: message.store_id,
+    subscriptionUuid: message.subscription_uuid,
+    attemptNumber,
+    startedAt,
+    durationMs: Math.round(result.durationMs),
+    statusCode: result.statusCode ?? null,
+    errorClass: result.ok ? null : (result.errorClass ?? 'network_error'),
+    errorMessage: result.ok ? null : (result.errorMessage ?? null),
+    responseBody: result.responseBody ? result.responseBody.slice(0, RESPONSE_EXCERPT_BYTES) : null,
+  };
+
+  let outcome: Outcome;
+  if (result.ok) {
+    outcome = { kind: 'delivered', at: endedAt };
+  } else if (result.statusCode === 410) {
+    outcome = { kind: 'gone', reason: `The receiver answered 410 Gone at ${new Date(endedAt).toISOString()}; enable the subscription again to resume.` };
+  } else if (message.topic === TEST_TOPIC) {
+    // A test message is one attempt, answered to the caller; it is not retried for days.
+    outcome = { kind: 'failed', nextAttemptAt: null };
+  } else {
+    const honoursRetryAfter = result.statusCode === 429 || result.statusCode === 503;
+    outcome = {
+      kind: 'failed',
+      nextAttemptAt: nextAttemptAt({
+        attemptsMade: attemptNumber - message.schedule_base,
+        attemptEndedAtMs: endedAt,
+        baseMs: settings.retryBaseMs,
+        retryAfterMs: honoursRetryAfter ? parseRetryAfter(result.retryAfter, endedAt) : undefined,
+      }),
+    };
+  }
+  return { attempt, outcome, send: result };
+}

@@ -1,0 +1,284 @@
+/**
+ * The dispatcher: claims due messages under a lease, sends each (performAttempt), and records the
+ * outcome. It knows nothing of orders or HTTP routes: it sends stored bytes.
+ *
+ * Fairness (SPEC §4):
+ * - at most `concurrency` requests in flight, at most `maxInFlightPerSubscription` to one
+ *   subscription; claimed messages over that cap wait here (their lease kept alive), and a
+ *   saturated subscription is left out of the next claims;
+ * - first attempts are claimed before retries, and retries may use at most half the slots, so a
+ *   backlog of retries never delays a new message.
+ */
+import type { Logger } from 'pino';
+import type { Database } from '../db/connection.js';
+import { performAttempt, type AttemptResult } from './attempt.js';
+import type { Sender } from './http-sender.js';
+import { OutcomeWriter } from './outcome-writer.js';
+import { claimDue, extendLeases, nextDueAt, pruneFinished, releaseClaims, type ClaimedMessage, type ClaimKind } from './queue.js';
+
+export interface DispatcherOptions {
+  database: Database;
+  sender: Sender;
+  workerId: string;
+  concurrency: number;
+  maxInFlightPerSubscription: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  retryBaseMs: number;
+  retentionDays: number;
+  version: string;
+  log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** observers for metrics; called synchronously, must not throw. */
+  onClaim?: (kind: ClaimKind, count: number, durationMs: number) => void;
+  onAttempt?: (message: ClaimedMessage, result: AttemptResult) => void;
+}
+
+const MAX_CLAIM_BATCH = 100;
+
+export class Dispatcher {
+  private readonly held = new Map<number, ClaimedMessage>();
+  private readonly sendingPerSub = new Map<string, number>();
+  private readonly waitingPerSub = new Map<string, ClaimedMessage[]>();
+  private readonly sends = new Set<Promise<void>>();
+  private readonly writer: OutcomeWriter;
+  private sending = 0;
+  private retriesSending = 0;
+  private running = false;
+  private mayHaveMore = false;
+  private wakeUp: (() => void) | null = null;
+  private wakePending = false;
+  private loopDone: Promise<void> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimerAt = Infinity;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.writer = new OutcomeWriter(o.database, o.workerId);
+  }
+
+  get inFlight(): number {
+    return this.sending;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    const prune = setInterval(() => void this.prune(), 60_000);
+    heartbeat.unref();
+    prune.unref();
+    this.timers.push(heartbeat, prune);
+  }
+
+  /** Something may be due now (a commit, a notification, a freed slot). */
+  wake(): void {
+    this.wakePending = true;
+    const resolve = this.wakeUp;
+    this.wakeUp = null;
+    resolve?.();
+  }
+
+  async stop(graceMs = 20_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    for (const t of this.timers) clearInterval(t);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.loopDone;
+    // Messages claimed but not yet sent go back to the queue at once.
+    const waiting = [...this.waitingPerSub.values()].flat();
+    this.waitingPerSub.clear();
+    for (const m of waiting) this.held.delete(m.id);
+    await releaseClaims(this.o.database.kysely, this.o.workerId, waiting.map((m) => m.id), Date.now()).catch((err: unknown) => this.o.log.warn({ err }, 'could not release claims; their leases will expire'));
+    // In-flight requests finish (bounded by the request timeout) and record their outcome.
+    await Promise.race([Promise.allSettled([...this.sends]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    await this.writer.drain();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      this.wakePending = false;
+      let claimed = 0;
+      try {
+        claimed = await this.fill();
+      } catch (err) {
+        this.o.log.warn({ err }, 'claiming due messages failed; retrying after the poll interval');
+        await this.sleep(this.o.pollIntervalMs);
+        continue;
+      }
+      if (!this.running) break;
+      if (this.wakePending) continue;
+      await this.sleep(claimed > 0 ? this.o.pollIntervalMs : await this.untilNextDue());
+    }
+  }
+
+  private async untilNextDue(): Promise<number> {
+    try {
+      const at = await nextDueAt(this.o.database.kysely);
+      if (at === null) return this.o.pollIntervalMs;
+      return Math.min(this.o.pollIntervalMs, Math.max(0, at - Date.now()));
+    } catch {
+      return this.o.pollIntervalMs;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private freeSlots(): number {
+    let waiting = 0;
+    for (const list of this.waitingPerSub.values()) waiting += list.length;
+    return this.o.concurrency - this.sending - waiting;
+  }
+
+  private saturatedSubscriptions(): string[] {
+    const out = new Set<string>(this.waitingPerSub.keys());
+    for (const [sub, n] of this.sendingPerSub) if (n >= this.o.maxInFlightPerSubscription) out.add(sub);
+    return [...out];
+  }
+
+  /** Claims until the slots are full or nothing is due; returns how many were claimed. */
+  private async fill(): Promise<number> {
+    let total = 0;
+    this.mayHaveMore = false;
+    while (this.running) {
+      const free = this.freeSlots();
+      if (free <= 0) {
+        this.mayHaveMore = true;
+        break;
+      }
+      const firstLimit = Math.min(MAX_CLAIM_BATCH, free);
+      const first = await this.claim('first', firstLimit);
+      const retryRoom = Math.floor(this.o.concurrency / 2) - this.retriesSending - first.length;
+      const retryLimit = Math.max(0, Math.min(MAX_CLAIM_BATCH, free - first.length, retryRoom));
+      const retries = await this.claim('retry', retryLimit);
+      for (const m of [...first, ...retries]) this.dispatch(m);
+      total += first.length + retries.length;
+      const saturated = first.length === firstLimit || (retryLimit > 0 && retries.length === retryLimit);
+      if (!saturated) break;
+      this.mayHaveMore = true;
+    }
+    return total;
+  }
+
+  private async claim(kind: ClaimKind, limit: number): Promise<ClaimedMessage[]> {
+    if (limit <= 0) return [];
+    const started = performance.now();
+    const claimed = await claimDue(this.o.database, {
+      workerId: this.o.workerId,
+      now: Date.now(),
+      leaseMs: this.o.leaseMs,
+      limit,
+      kind,
+      excludeSubscriptions: this.saturatedSubscriptions(),
+    });
+    this.o.onClaim?.(kind, claimed.length, performance.now() - started);
+    return claimed;
+  }
+
+  private dispatch(message: ClaimedMessage): void {
+    this.held.set(message.id, message);
+    const sub = message.subscription_uuid;
+    if ((this.sendingPerSub.get(sub) ?? 0) >= this.o.maxInFlightPerSubscription) {
+      const list = this.waitingPerSub.get(sub);
+      if (list) list.push(message);
+      else this.waitingPerSub.set(sub, [message]);
+      return;
+    }
+    this.send(message);
+  }
+
+  private send(message: ClaimedMessage): void {
+    const sub = message.subscription_uuid;
+    const isRetry = message.attempt_count > 0;
+    this.sending++;
+    if (isRetry) this.retriesSending++;
+    this.sendingPerSub.set(sub, (this.sendingPerSub.get(sub) ?? 0) + 1);
+    const task = this.deliver(message).finally(() => {
+      this.sends.delete(task);
+      this.held.delete(message.id);
+      this.sending--;
+      if (isRetry) this.retriesSending--;
+      const left = (this.sendingPerSub.get(sub) ?? 1) - 1;
+      if (left > 0) this.sendingPerSub.set(sub, left);
+      else this.sendingPerSub.delete(sub);
+      const queue = this.waitingPerSub.get(sub);
+      const next = queue?.shift();
+      if (queue && queue.length === 0) this.waitingPerSub.delete(sub);
+      if (next && this.running) this.send(next);
+      this.wakeIfRoom();
+    });
+    this.sends.add(task);
+  }
+
+  private wakeIfRoom(): void {
+    // Claim again once a quarter of the slots are free, not after every single completion.
+    if (this.mayHaveMore && this.freeSlots() >= Math.max(1, Math.floor(this.o.concurrency / 4))) this.wake();
+  }
+
+  private async deliver(message: ClaimedMessage): Promise<void> {
+    let result: AttemptResult;
+    try {
+      result = await performAttempt(this.o.sender, message, { retryBaseMs: this.o.retryBaseMs, version: this.o.version });
+    } catch (err) {
+      // performAttempt does not throw for delivery failures; this is a bug. The lease expires and
+      // the message is tried again, so nothing is lost.
+      this.o.log.error({ err, messageId: message.message_id }, 'delivery attempt crashed');
+      return;
+    }
+    this.o.onAttempt?.(message, result);
+    try {
+      const held = await this.writer.record(result.attempt, result.outcome);
+      if (!held) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
+      else if (result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
+    } catch (err) {
+      this.o.log.warn({ err, messageId: message.message_id }, 'could not record the outcome; the message will be sent again when its lease expires');
+    }
+  }
+
+  /** Wakes the loop when a retry scheduled by this worker falls due (sooner than the poll). */
+  private wakeAt(at: number): void {
+    if (at >= this.retryTimerAt) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimerAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.retryTimerAt = Infinity;
+      this.wake();
+    }, Math.max(0, at - Date.now()));
+    this.retryTimer.unref();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await extendLeases(this.o.database.kysely, this.o.workerId, [...this.held.keys()], Date.now(), this.o.leaseMs);
+    } catch (err) {
+      this.o.log.warn({ err }, 'lease heartbeat failed');
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const cutoff = Date.now() - this.o.retentionDays * 86_400_000;
+    try {
+      for (let i = 0; i < 20; i++) {
+        const deleted = await pruneFinished(this.o.database.kysely, cutoff, 500);
+        if (deleted < 500) break;
+      }
+    } catch (err) {
+      this.o.log.warn({ err }, 'pruning old messages failed');
+    }
+  }
+}

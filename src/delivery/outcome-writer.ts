@@ -1,0 +1,57 @@
+/**
+ * Writes attempt outcomes in batches: every outcome that finishes while a commit is running goes
+ * into the next transaction together. One commit per batch instead of per message is most of the
+ * dispatcher's throughput on SQLite, and each caller still learns whether its own write held.
+ */
+import type { Database } from '../db/connection.js';
+import { inTransaction } from '../db/transaction.js';
+import { recordOutcome, type AttemptRecord, type Outcome } from './queue.js';
+
+interface Pending {
+  attempt: AttemptRecord;
+  outcome: Outcome;
+  resolve(held: boolean): void;
+  reject(err: unknown): void;
+}
+
+export class OutcomeWriter {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly database: Database,
+    private readonly workerId: string,
+  ) {}
+
+  /** Resolves true once committed, false if the lease had been lost (nothing written). */
+  record(attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ attempt, outcome, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Yield once so outcomes finishing in the same tick join the batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, 500);
+      try {
+        const held = await inTransaction(this.database, async (tx) => {
+          const results: boolean[] = [];
+          for (const p of batch) results.push(await recordOutcome(tx.db, this.workerId, p.attempt, p.outcome));
+          return results;
+        });
+        batch.forEach((p, i) => p.resolve(held[i]!));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = null;
+  }
+
+  /** Waits for everything queued so far to be written. */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The queue operations on `webhook_messages`, one function each, the SQL in plain sight.
+ *
+ * A claim sets `locked_by` and pushes `next_attempt_at` to the end of the lease, so a message
+ * whose worker died simply becomes due again when its lease runs out. Every outcome is written
+ * `where id = ? and locked_by = ?`: a worker that lost its lease cannot overwrite the outcome of
+ * the worker that took over (ARCHITECTURE invariant 2).
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/connection.js';
+import type { Schema } from '../db/schema.js';
+
+type Db = Kysely<Schema>;
+
+export type ClaimKind = 'first' | 'retry';
+
+export interface ClaimedMessage {
+  id: number;
+  message_id: string;
+  store_id: number;
+  subscription_uuid: string;
+  topic: string;
+  body: string;
+  attempt_count: number;
+  schedule_base: number;
+  created_at: number;
+  url: string;
+}
+
+export interface ClaimOptions {
+  workerId: string;
+  now: number;
+  leaseMs: number;
+  limit: number;
+  kind: ClaimKind;
+  /** subscriptions already at their in-flight cap in this worker. */
+  excludeSubscriptions: readonly string[];
+}
+
+/**
+ * Claims up to `limit` due messages of active subscriptions. First attempts and retries are
+ * claimed separately (each with its own partial index), so retries never crowd out new messages.
+ */
+export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimedMessage[]> {
+  if (o.limit <= 0) return [];
+  const db = database.kysely;
+  let due = db
+    .selectFrom('webhook_messages as m')
+    .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
+    .select('m.id')
+    .where('m.status', '=', 'pending')
+    .where('m.next_attempt_at', '<=', o.now)
+    .where('m.attempt_count', o.kind === 'first' ? '=' : '>', 0)
+    .where('s.status', '=', 'active')
+    .orderBy('m.next_attempt_at')
+    .limit(o.limit);
+  if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
+  // PostgreSQL: concurrent workers skip rows another is claiming instead of waiting on them.
+  if (database.dialect === 'postgres') due = due.forUpdate('m').skipLocked();
+  const leaseEnd = o.now + o.leaseMs;
+  const claimed = await db
+    .updateTable('webhook_messages')
+    .set({ locked_by: o.workerId, locked_until: leaseEnd, next_attempt_at: leaseEnd })
+    .where('id', 'in', due)
+    .where('status', '=', 'pending')
+    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
+    .execute();
+  if (claimed.length === 0) return [];
+  const urls = await db
+    .selectFrom('webhook_subscriptions')
+    .select(['uuid', 'url'])
+    .where('uuid', 'in', [...new Set(claimed.map((c) => c.subscription_uuid))])
+    .execute();
+  const urlOf = new Map(urls.map((u) => [u.uuid, u.url]));
+  return claimed
+    .filter((c) => urlOf.has(c.subscription_uuid))
+    .map((c) => ({ ...c, url: urlOf.get(c.subscription_uuid)! }))
+    .sort((a, b) => a.created_at - b.created_at || a.id - b.id);
+}
+
+/**
+ * Claims one message by id regardless of its due time (resend, test), restarting its retry
+ * schedule; null when another worker holds it right now.
+ */
+export async function claimOne(database: Database, rowId: number, storeId: number, workerId: string, now: number, leaseMs: number): Promise<ClaimedMessage | null> {
+  const row = await database.kysely
+    .updateTable('webhook_messages')
+    .set((eb) => ({
+      locked_by: workerId,
+      locked_until: now + leaseMs,
+      next_attempt_at: now + leaseMs,
+      status: 'pending',
+      delivered_at: null,
+      schedule_base: eb.ref('attempt_count'),
+    }))
+    .where('id', '=', rowId)
+    .where('store_id', '=', storeId)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
+    .executeTakeFirst();
+  if (!row) return null;
+  const sub = await database.kysely.selectFrom('webhook_subscriptions').select('url').where('uuid', '=', row.subscription_uuid).executeTakeFirst();
+  return sub ? { ...row, url: sub.url } : null;
+}
+
+/** Extends the lease of messages still in flight; returns how many this worker still holds. */
+export async function extendLeases(db: Db, workerId: string, rowIds: readonly number[], now: number, leaseMs: number): Promise<number> {
+  if (rowIds.length === 0) return 0;
+  const result = await db
+    .updateTable('webhook_messages')
+    .set({ locked_until: now + leaseMs, next_attempt_at: now + leaseMs })
+    .where('id', 'in', [...rowIds])
+    .where('locked_by', '=', workerId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Gives claimed messages back unsent (shutdown): due again at once. */
+export async function releaseClaims(db: Db, workerId: string, rowIds: readonly number[], now: number): Promise<void> {
+  if (rowIds.length === 0) return;
+  await db
+    .updateTable('webhook_messages')
+    .set({ locked_by: null, locked_until: null, next_attempt_at: now })
+    .where('id', 'in', [...rowIds])
+    .where('locked_by', '=', workerId)
+    .execute();
+}
+
+export interface AttemptRecord {
+  rowId: number;
+  storeId: number;
+  subscriptionUuid: string;
+  attemptNumber: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  responseBody: string | null;
+}
+
+export type Outcome =
+  | { kind: 'delivered'; at: number }
+  /** failed, with the next attempt's time, or null when no retry is left. */
+  | { kind: 'failed'; nextAttemptAt: number | null }
+  /** 410 Gone: disable the subscription; the message waits for it to be enabled again. */
+  | { kind: 'gone'; reason: string };
+
+/**
+ * Records one attempt and its outcome, if `workerId` still holds the lease. Returns false (and
+ * writes nothing) when the lease was lost. Runs inside the caller's transaction.
+ */
+export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
+  const base = db.updateTable('webhook_messages').where('id', '=', attempt.rowId).where('locked_by', '=', workerId);
+  const common = { attempt_count: attempt.attemptNumber, last_attempt_at: attempt.startedAt + attempt.durationMs, locked_by: null, locked_until: null };
+  let updated;
+  switch (outcome.kind) {
+    case 'delivered':
+      updated = await base.set({ ...common, status: 'delivered', delivered_at: outcome.at, next_attempt_at: null }).executeTakeFirst();
+      break;
+    case 'failed':
+      // A subscription disabled meanwhile holds its messages (next_attempt_at null) until enabled.
+      updated = await base
+        .set({
+          ...common,
+          status: outcome.nextAttemptAt === null ? 'failed' : 'pending',
+          next_attempt_at:
+            outcome.nextAttemptAt === null
+              ? null
+              : sql<number | null>`case when (select status from webhook_subscriptions where uuid = ${attempt.subscriptionUuid}) = 'active' then ${outcome.nextAttemptAt} else null end`,
+        })
+        .executeTakeFirst();
+      break;
+    case 'gone':
+      updated = await base.set({ ...common, status: 'pending', next_attempt_at: null }).executeTakeFirst();
+      break;
+  }
+  if (Number(updated.numUpdatedRows) === 0) return false;
+  await db
+    .insertInto('webhook_attempts')
+    .values({
+      message_row_id: attempt.rowId,
+      store_id: attempt.storeId,
+      attempt_number: attempt.attemptNumber,
+      started_at: attempt.startedAt,
+      duration_ms: attempt.durationMs,
+      status_code: attempt.statusCode,
+      error_class: attempt.errorClass,
+      error_message: attempt.errorMessage,
+      response_body: attempt.responseBody,
+      worker_id: workerId,
+    })
+    .execute();
+  if (outcome.kind === 'gone') await holdSubscription(db, attempt.subscriptionUuid, outcome.reason, attempt.startedAt);
+  return true;
+}
+
+/** Disables a subscription and parks its queued messages until it is enabled again. */
+export async function holdSubscription(db: Db, uuid: string, reason: string, now: number): Promise<void> {
+  await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_reason: reason, updated_at: now }).where('uuid', '=', uuid).execute();
+  await db
+    .updateTable('webhook_messages')
+    .set({ next_attempt_at: null })
+    .where('subscription_uuid', '=', uuid)
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .execute();
+}
+
+/** Enabling again: parked messages become due now. */
+export async function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
+  await db.updateTable('webhook_subscriptions').set({ status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
+  await db
+    .updateTable('webhook_messages')
+    .set({ next_attempt_at: now })
+    .where('subscription_uuid', '=', uuid)
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Requeues the failed messages of one subscription created in [since, until], each with a fresh
+ * retry schedule. With `dryRun` it only counts them.
+ */
+export async function recoverFailed(db: Db, storeId: number, uuid: string, since: number, until: number, now: number, dryRun: boolean): Promise<number> {
+  if (dryRun) {
+    const row = await db
+      .selectFrom('webhook_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('store_id', '=', storeId)
+      .where('subscription_uuid', '=', uuid)
+      .where('status', '=', 'failed')
+      .where('created_at', '>=', since)
+      .where('created_at', '<=', until)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+  const result = await db
+    .updateTable('webhook_messages')
+    .set((eb) => ({ status: 'pending', next_attempt_at: now, schedule_base: eb.ref('attempt_count') }))
+    .where('store_id', '=', storeId)
+    .where('subscription_uuid', '=', uuid)
+    .where('status', '=', 'failed')
+    .where('created_at', '>=', since)
+    .where('created_at', '<=', until)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The earliest time a message becomes due, to sleep until then rather than poll blindly. */
+export async function nextDueAt(db: Db): Promise<number | null> {
+  // One min() per partial index: each is a single index probe even under a large backlog.
+  const [first, retry] = await Promise.all(
+    (['=', '>'] as const).map((op) =>
+      db
+        .selectFrom('webhook_messages')
+        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+        .where('status', '=', 'pending')
+        .where('attempt_count', op, 0)
+        .executeTakeFirst(),
+    ),
+  );
+  const times = [first?.at, retry?.at].filter((t): t is number => t !== null && t !== undefined).map(Number);
+  return times.length ? Math.min(...times) : null;
+}
+
+/** Deletes finished messages older than the retention, a small batch at a time. */
+export async function pruneFinished(db: Db, cutoff: number, batch: number): Promise<number> {
+  const old = db
+    .selectFrom('webhook_messages')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'delivered'), eb('delivered_at', '<', cutoff)]),
+        eb.and([eb('status', '=', 'failed'), eb('last_attempt_at', '<', cutoff)]),
+      ]),
+    )
+    .limit(batch);
+  const result = await db.deleteFrom('webhook_messages').where('id', 'in', old).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+

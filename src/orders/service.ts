@@ -1,0 +1,316 @@
+/**
+ * Every change to an order, each in one transaction that also records the order's event and hands
+ * the topics it emits to the event sink (the webhooks outbox). A refused change writes nothing.
+ */
+import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from '../api/schemas/orders.js';
+import type { Database } from '../db/connection.js';
+import type { OrderRow, PaymentStatus } from '../db/schema.js';
+import { inTransaction, type Tx } from '../db/transaction.js';
+import { conflict, DomainError, invalid, notFound, type FieldError } from '../errors.js';
+import { nowMs } from '../time.js';
+import type { OrderAggregate } from './aggregate.js';
+import type { OrderEventSink, OrderTopic } from './events.js';
+import { toBasisPoints, toCents } from './money.js';
+import { findOrderForUpdate, loadAggregate } from './repository.js';
+import { computeTotals } from './totals.js';
+
+export interface OrderContext {
+  database: Database;
+  storeId: number;
+  /** the API user making the change (null for the system, e.g. the legacy bridge). */
+  userId: number | null;
+  sink: OrderEventSink;
+  /** where the order came from, e.g. `api`, `storefront`, `trigger`. */
+  source?: string;
+}
+
+const DEFAULT_VAT_BP = 2550;
+const EMPTY_CUSTOMER = { company: '', vat_code: '', first_name: '', last_name: '', street_address: '', postal_code: '', city: '', country: '', phone: '', email: '' };
+
+function cents(field: string, amount: number | undefined, errors: FieldError[]): number {
+  if (amount === undefined) return 0;
+  const value = toCents(amount);
+  if (value === null) {
+    errors.push({ field, message: `must have at most two decimals (got ${amount})` });
+    return 0;
+  }
+  return value;
+}
+
+function withoutCustomerOnly(info: Record<string, string>): Record<string, string> {
+  const { vat_code: _vat, ...address } = info;
+  return address;
+}
+
+/** Records the event row, bumps updated_at, and publishes the topics: the tail of every change. */
+async function finishChange(
+  ctx: OrderContext,
+  tx: Tx,
+  orderId: number,
+  now: number,
+  event: { code: string; message: string; data?: Record<string, unknown> },
+  topics: readonly OrderTopic[],
+): Promise<OrderAggregate> {
+  await tx.db
+    .insertInto('order_events')
+    .values({ store_id: ctx.storeId, order_id: orderId, created_at: now, code: event.code, message: event.message, data: event.data ? JSON.stringify(event.data) : null })
+    .execute();
+  await tx.db.updateTable('orders').set({ updated_at: now }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
+  const agg = await loadAggregate(tx.db, ctx.storeId, orderId);
+  if (!agg) throw new Error(`order ${orderId} vanished inside its own transaction`);
+  await ctx.sink.publish(tx, agg, topics, now);
+  return agg;
+}
+
+async function lockOpenable(ctx: OrderContext, tx: Tx, orderId: number): Promise<OrderRow> {
+  const order = await findOrderForUpdate(tx.db, tx.dialect, ctx.storeId, orderId);
+  if (!order) throw notFound('Order', orderId);
+  return order;
+}
+
+export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Promise<OrderAggregate> {
+  const errors: FieldError[] = [];
+  const lines = body.products.map((p, i) => {
+    const vat = toBasisPoints(p.vat_rate ?? DEFAULT_VAT_BP / 100);
+    if (vat === null) errors.push({ field: `products/${i}/vat_rate`, message: `must have at most two decimals (got ${p.vat_rate})` });
+    return { ...p, unit_price_cents: cents(`products/${i}/unit_price`, p.unit_price, errors), vat_rate_bp: vat ?? 0 };
+  });
+  const extras = {
+    shipping_costs_cents: cents('shipping_costs', body.shipping_costs, errors),
+    payment_costs_cents: cents('payment_costs', body.payment_costs, errors),
+    discount_cents: cents('discount', body.discount, errors),
+  };
+  const weightG = body.shipment?.weight === undefined ? 0 : Math.round(body.shipment.weight * 1000);
+  if (errors.length) throw new DomainError(400, `Some amounts are not valid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}.`, errors);
+  const totals = computeTotals(lines, extras);
+  if (totals.total_cents < 0) throw invalid('discount', `is larger than the order's value (total would be ${totals.total_cents / 100})`);
+
+  const customer = { ...EMPTY_CUSTOMER, ...body.customer_information };
+  const shipping = body.shipping_address ? { ...withoutCustomerOnly(EMPTY_CUSTOMER), ...body.shipping_address } : withoutCustomerOnly(customer);
+  const currency = body.currency ?? 'EUR';
+  const now = nowMs();
+
+  return inTransaction(ctx.database, async (tx) => {
+    const inserted = await tx.db
+      .insertInto('orders')
+      .values({
+        store_id: ctx.storeId,
+        created_at: now,
+        updated_at: now,
+        archived_at: null,
+        shipments_completed_at: null,
+        external_id: body.external_id ?? null,
+        version_id: body.version_id ?? 1,
+        language: body.language ?? 'fi',
+        customer_id: body.customer_id ?? null,
+        customer_information: JSON.stringify(customer),
+        shipping_address: JSON.stringify(shipping),
+        different_shipping_address: body.shipping_address ? 1 : 0,
+        currency,
+        ...totals,
+        status: 'OPEN',
+        details: body.details ?? null,
+        custom_data: body.custom_data === undefined ? null : JSON.stringify(body.custom_data),
+        shipping_method_id: body.shipping_method_id ?? null,
+        payment_method_id: body.payment_method_id ?? null,
+        source: ctx.source ?? 'api',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const orderId = inserted.id;
+    const shipment = await tx.db
+      .insertInto('shipments')
+      .values({
+        store_id: ctx.storeId,
+        order_id: orderId,
+        created_at: now,
+        updated_at: now,
+        completed_at: null,
+        status: 'OPEN',
+        tracking_code: body.shipment?.tracking_code ?? null,
+        shipping_method_id: body.shipping_method_id ?? null,
+        parcel_count: body.shipment?.parcel_count ?? 1,
+        weight_g: weightG,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx.db
+      .insertInto('order_products')
+      .values(
+        lines.map((l) => ({
+          store_id: ctx.storeId,
+          order_id: orderId,
+          created_at: now,
+          product_code: l.product_code,
+          product_name: l.product_name,
+          quantity: l.quantity,
+          unit_price_cents: l.unit_price_cents,
+          vat_rate_bp: l.vat_rate_bp,
+          shipment_id: shipment.id,
+        })),
+      )
+      .execute();
+    await tx.db
+      .insertInto('payments')
+      .values({
+        store_id: ctx.storeId,
+        order_id: orderId,
+        created_at: now,
+        updated_at: now,
+        payment_method_id: body.payment_method_id ?? null,
+        amount_cents: totals.total_cents,
+        currency,
+        status: body.payment?.status ?? 'PAID',
+        reference: body.payment?.reference ?? String(orderId),
+      })
+      .execute();
+    return finishChange(ctx, tx, orderId, now, { code: 'order_created', message: `Order created (${ctx.source ?? 'api'})` }, ['order.created']);
+  });
+}
+
+export async function updateOrder(ctx: OrderContext, orderId: number, patch: PatchOrderBody): Promise<OrderAggregate> {
+  return inTransaction(ctx.database, async (tx) => {
+    const order = await lockOpenable(ctx, tx, orderId);
+    const set: Partial<OrderRow> = {};
+    if (patch.external_id !== undefined) set.external_id = patch.external_id;
+    if (patch.details !== undefined) set.details = patch.details;
+    if (patch.custom_data !== undefined) set.custom_data = JSON.stringify(patch.custom_data);
+    if (patch.customer_information) {
+      set.customer_information = JSON.stringify({ ...JSON.parse(order.customer_information), ...patch.customer_information });
+    }
+    if (patch.shipping_address) {
+      set.shipping_address = JSON.stringify({ ...JSON.parse(order.shipping_address), ...patch.shipping_address });
+      set.different_shipping_address = 1;
+    }
+    await tx.db.updateTable('orders').set(set).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
+    return finishChange(ctx, tx, orderId, nowMs(), { code: 'order_updated', message: 'Order details changed', data: { fields: Object.keys(patch) } }, ['order.updated']);
+  });
+}
+
+export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<OrderAggregate> {
+  return inTransaction(ctx.database, async (tx) => {
+    const order = await lockOpenable(ctx, tx, orderId);
+    if (order.status === 'COMPLETED') throw conflict(`Order ${orderId} is COMPLETED and cannot be cancelled.`);
+    if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is already CANCELLED.`);
+    const now = nowMs();
+    await tx.db.updateTable('orders').set({ status: 'CANCELLED' }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
+    // Payments not yet captured are cancelled with the order; a PAID one stays for a refund.
+    await tx.db
+      .updateTable('payments')
+      .set({ status: 'CANCELLED', updated_at: now })
+      .where('order_id', '=', orderId)
+      .where('store_id', '=', ctx.storeId)
+      .where('status', 'in', ['OPEN', 'PENDING_ACTIVATION'])
+      .execute();
+    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, ['order.cancelled', 'order.updated']);
+  });
+}
+
+/** Marks open shipments completed; returns how many changed. */
+async function completeShipments(tx: Tx, storeId: number, orderId: number, now: number, trackingCode: string | null | undefined, shipmentId?: number): Promise<number> {
+  let q = tx.db
+    .updateTable('shipments')
+    .set({ status: 'COMPLETED', completed_at: now, updated_at: now, ...(trackingCode !== undefined && trackingCode !== null ? { tracking_code: trackingCode } : {}) })
+    .where('order_id', '=', orderId)
+    .where('store_id', '=', storeId)
+    .where('status', '=', 'OPEN');
+  if (shipmentId !== undefined) q = q.where('id', '=', shipmentId);
+  const result = await q.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function completeShipment(ctx: OrderContext, orderId: number, shipmentId: number, trackingCode: string | null | undefined): Promise<{ order: OrderAggregate; shipmentId: number }> {
+  return inTransaction(ctx.database, async (tx) => {
+    const order = await lockOpenable(ctx, tx, orderId);
+    const shipment = await tx.db.selectFrom('shipments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('id', '=', shipmentId).executeTakeFirst();
+    if (!shipment) throw notFound('Shipment', shipmentId);
+    if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is CANCELLED: its shipments cannot be completed.`);
+    if (shipment.status === 'COMPLETED') throw conflict(`Shipment ${shipmentId} is already COMPLETED.`);
+    const now = nowMs();
+    await completeShipments(tx, ctx.storeId, orderId, now, trackingCode, shipmentId);
+    const open = await tx.db.selectFrom('shipments').select('id').where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('status', '=', 'OPEN').executeTakeFirst();
+    const topics: OrderTopic[] = ['order.shipment_completed', 'order.updated'];
+    if (!open) {
+      await tx.db.updateTable('orders').set({ status: 'COMPLETED', shipments_completed_at: now }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
+      topics.push('order.completed');
+    }
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'shipment_completed', message: `Shipment ${shipmentId} completed`, data: { shipment_id: shipmentId, tracking_code: trackingCode ?? shipment.tracking_code } }, topics);
+    return { order: agg, shipmentId };
+  });
+}
+
+export async function quickProcess(ctx: OrderContext, orderId: number, body: QuickProcessBody): Promise<OrderAggregate> {
+  return inTransaction(ctx.database, async (tx) => {
+    const order = await lockOpenable(ctx, tx, orderId);
+    if (order.status !== 'OPEN') throw conflict(`Order ${orderId} is ${order.status}: only OPEN orders can be quick-processed.`);
+    const payments = await tx.db.selectFrom('payments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).execute();
+    if (payments.length !== 1) throw conflict(`Order ${orderId} has ${payments.length} payments: only orders with exactly one payment can be quick-processed.`);
+    const payment = payments[0]!;
+    if (payment.status === 'OPEN' && !body.allow_open_cash_on_delivery_payments) {
+      throw conflict(`Payment ${payment.id} is still OPEN. Mark it paid first, or send "allow_open_cash_on_delivery_payments": true for a cash-on-delivery order.`);
+    }
+    if (payment.status === 'CANCELLED' || payment.status === 'REFUNDED') {
+      throw conflict(`Payment ${payment.id} is ${payment.status}: the order cannot be quick-processed.`);
+    }
+    const now = nowMs();
+    const topics: OrderTopic[] = [];
+    if (payment.status === 'PENDING_ACTIVATION') {
+      await tx.db.updateTable('payments').set({ status: 'PAID', updated_at: now }).where('id', '=', payment.id).where('store_id', '=', ctx.storeId).execute();
+      topics.push('order.payment_updated');
+    }
+    if ((await completeShipments(tx, ctx.storeId, orderId, now, body.tracking_code)) > 0) topics.push('order.shipment_completed');
+    await tx.db
+      .updateTable('orders')
+      .set({ status: 'COMPLETED', shipments_completed_at: now, archived_at: now })
+      .where('id', '=', orderId)
+      .where('store_id', '=', ctx.storeId)
+      .execute();
+    topics.push('order.completed', 'order.updated');
+    return finishChange(ctx, tx, orderId, now, { code: 'order_quick_processed', message: 'Order quick-processed', data: { send_emails: body.send_emails ?? false, tracking_code: body.tracking_code ?? null } }, topics);
+  });
+}
+
+export type PaymentAction = 'mark-as-paid' | 'mark-as-unpaid' | 'mark-as-cancelled' | 'activate';
+
+/** Allowed starting states per action, and the state each leads to. Same-state is a no-op. */
+const PAYMENT_TRANSITIONS: Record<PaymentAction, { to: PaymentStatus; from: PaymentStatus[] }> = {
+  'mark-as-paid': { to: 'PAID', from: ['OPEN', 'PENDING_ACTIVATION', 'PAID'] },
+  'mark-as-unpaid': { to: 'OPEN', from: ['PAID', 'PENDING_ACTIVATION', 'OPEN'] },
+  'mark-as-cancelled': { to: 'CANCELLED', from: ['OPEN', 'PENDING_ACTIVATION', 'CANCELLED'] },
+  activate: { to: 'PAID', from: ['PENDING_ACTIVATION'] },
+};
+
+export async function changePayment(ctx: OrderContext, orderId: number, paymentId: number, action: PaymentAction): Promise<{ order: OrderAggregate; paymentId: number }> {
+  return inTransaction(ctx.database, async (tx) => {
+    const order = await lockOpenable(ctx, tx, orderId);
+    const payment = await tx.db.selectFrom('payments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('id', '=', paymentId).executeTakeFirst();
+    if (!payment) throw notFound('Payment', paymentId);
+    const rule = PAYMENT_TRANSITIONS[action];
+    if (!rule.from.includes(payment.status)) {
+      throw conflict(`Payment ${paymentId} is ${payment.status}: ${action} needs one of ${rule.from.filter((s) => s !== rule.to).join(', ')}.`);
+    }
+    if (order.status === 'CANCELLED' && rule.to !== 'CANCELLED') throw conflict(`Order ${orderId} is CANCELLED: its payment can only be cancelled.`);
+    if (payment.status === rule.to) {
+      const agg = await loadAggregate(tx.db, ctx.storeId, orderId);
+      return { order: agg!, paymentId };
+    }
+    const now = nowMs();
+    await tx.db.updateTable('payments').set({ status: rule.to, updated_at: now }).where('id', '=', paymentId).where('store_id', '=', ctx.storeId).execute();
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'payment_updated', message: `Payment ${paymentId}: ${payment.status} → ${rule.to}`, data: { payment_id: paymentId, from: payment.status, to: rule.to } }, ['order.payment_updated', 'order.updated']);
+    return { order: agg, paymentId };
+  });
+}
+
+export async function addComment(ctx: OrderContext, orderId: number, text: string, visibility: 'PUBLIC' | 'PRIVATE'): Promise<{ order: OrderAggregate; commentId: number }> {
+  return inTransaction(ctx.database, async (tx) => {
+    await lockOpenable(ctx, tx, orderId);
+    const now = nowMs();
+    const row = await tx.db
+      .insertInto('comments')
+      .values({ store_id: ctx.storeId, order_id: orderId, created_at: now, user_id: ctx.userId, visibility, text })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'comment_created', message: `${visibility === 'PUBLIC' ? 'Public' : 'Private'} comment added`, data: { comment_id: row.id } }, ['order.comment_created', 'order.updated']);
+    return { order: agg, commentId: row.id };
+  });
+}

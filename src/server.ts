@@ -1,0 +1,130 @@
+/**
+ * Assembles a running process from its parts: database, API, dispatcher. `serve` runs all three;
+ * `serve --no-dispatcher` only the API; `worker` only the dispatcher (with health and metrics).
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { buildApp } from './api/app.js';
+import { ensureDemoStore } from './admin/demo.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { migrateToLatest } from './db/migrate.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { createSender, type Sender } from './delivery/http-sender.js';
+import { NetworkGuard } from './delivery/network-guard.js';
+import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
+import { loggerOptions } from './log.js';
+import { VERSION } from './version.js';
+import { createOutbox } from './webhooks/outbox.js';
+import { webhooksRoutes } from './webhooks/routes.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  database: Database;
+  dispatcher: Dispatcher | null;
+  /** `http://host:port` the API answers on. */
+  url: string;
+  /** set on the first run only: the demo store's credentials, shown once. */
+  demoCredentials: { email: string; apiKey: string } | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  dispatcher: boolean;
+  api: boolean;
+  /** create the demo store when the database has no store (serve only). */
+  seedDemo: boolean;
+  logger?: pino.Logger;
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const log = options.logger ?? pino(loggerOptions(config.logLevel));
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync });
+  let sender: Sender | null = null;
+  let wake: WakeListener | null = null;
+  let dispatcher: Dispatcher | null = null;
+  let app: FastifyInstance | null = null;
+  try {
+    await migrateToLatest(database);
+    const demoCredentials = options.seedDemo ? await ensureDemoStore(database.kysely) : null;
+    const guard = new NetworkGuard(config.allowTargets);
+    sender = createSender({
+      guard,
+      connectTimeoutMs: config.connectTimeoutMs,
+      totalTimeoutMs: config.requestTimeoutMs,
+      userAgent: `storehook/${VERSION}`,
+    });
+    const outbox = createOutbox();
+    if (options.dispatcher) {
+      dispatcher = new Dispatcher({
+        database,
+        sender,
+        workerId: newWorkerId(),
+        concurrency: config.deliveryConcurrency,
+        maxInFlightPerSubscription: config.maxInFlightPerSubscription,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        retryBaseMs: config.retryBaseMs,
+        retentionDays: config.retentionDays,
+        version: VERSION,
+        log: log.child({ component: 'dispatcher' }),
+      });
+      const d = dispatcher;
+      outbox.onCommitted(() => d.wake());
+      if (config.databaseUrl) wake = listenForWakeups(config.databaseUrl, () => d.wake(), log);
+      d.start();
+    }
+    const s = sender;
+    const d = dispatcher;
+    if (options.api) {
+      app = await buildApp({
+        config,
+        database,
+        sink: outbox,
+        logger: log,
+        apiV1Plugins: [
+          async (api) => {
+            await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
+          },
+        ],
+      });
+    } else {
+      app = Fastify({ loggerInstance: log }) as unknown as FastifyInstance;
+    }
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const running = app;
+    return {
+      app: running,
+      database,
+      dispatcher,
+      url: `http://${shownHost}:${port}`,
+      demoCredentials,
+      async close() {
+        await running.close();
+        await dispatcher?.stop();
+        await wake?.close();
+        await s.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await dispatcher?.stop(0).catch(() => undefined);
+    await wake?.close();
+    await sender?.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The transactional outbox: inside the transaction of an order change, one message row per
+ * matching active subscription, its body rendered once with that subscription's `expands`.
+ * A rolled-back change leaves no message; a committed one always has all of them.
+ */
+import { sql } from 'kysely';
+import type { OrderExpand } from '../api/schemas/orders.js';
+import { newMessageId } from '../delivery/signer.js';
+import type { Tx } from '../db/transaction.js';
+import type { OrderAggregate } from '../orders/aggregate.js';
+import type { OrderEventSink, OrderTopic } from '../orders/events.js';
+import { renderOrder } from '../orders/render.js';
+import { isoTime } from '../time.js';
+import type { MessageBody } from './topics.js';
+
+/** PostgreSQL channel that wakes every dispatcher when messages commit. */
+export const WAKE_CHANNEL = 'storehook_messages';
+
+export interface Outbox extends OrderEventSink {
+  /** called after a commit that added messages (in-process wake-up). */
+  onCommitted(listener: () => void): void;
+}
+
+export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown): string {
+  const body: MessageBody<unknown> = { id: messageId, topic, created_at: isoTime(createdAt), data };
+  return JSON.stringify(body);
+}
+
+export function createOutbox(): Outbox {
+  const listeners: (() => void)[] = [];
+  const wake = () => {
+    for (const l of listeners) l();
+  };
+  return {
+    onCommitted: (listener) => void listeners.push(listener),
+    async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {
+      if (topics.length === 0) return;
+      const subscriptions = await tx.db
+        .selectFrom('webhook_subscriptions')
+        .select(['uuid', 'topic', 'expands'])
+        .where('store_id', '=', agg.order.store_id)
+        .where('status', '=', 'active')
+        .where('topic', 'in', [...topics])
+        .orderBy('created_at')
+        .execute();
+      if (subscriptions.length === 0) return;
+      // Render each distinct expansion set once; many subscriptions usually share one.
+      const rendered = new Map<string, unknown>();
+      const rows = subscriptions.map((s) => {
+        let data = rendered.get(s.expands);
+        if (data === undefined) {
+          data = renderOrder(agg, JSON.parse(s.expands) as OrderExpand[]);
+          rendered.set(s.expands, data);
+        }
+        const messageId = newMessageId();
+        return {
+          message_id: messageId,
+          store_id: agg.order.store_id,
+          subscription_uuid: s.uuid,
+          topic: s.topic,
+          order_id: agg.order.id,
+          body: renderMessageBody(messageId, s.topic, occurredAt, data),
+          status: 'pending' as const,
+          attempt_count: 0,
+          created_at: occurredAt,
+          next_attempt_at: occurredAt,
+          last_attempt_at: null,
+          delivered_at: null,
+          locked_by: null,
+          locked_until: null,
+        };
+      });
+      // Topics are published in the order the change lists them, so insert in that order.
+      rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));
+      await tx.db.insertInto('webhook_messages').values(rows).execute();
+      if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
+      tx.afterCommit(wake);
+    },
+  };
+}

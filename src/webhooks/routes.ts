@@ -1,0 +1,177 @@
+/** The Webhooks API (SPEC §3), mounted inside the authenticated /api/v1 scope. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { DEFAULT_PAGE_SIZE, listMeta } from '../api/paging.js';
+import { parseTimeParam } from '../api/query.js';
+import { errorResponses, Many, One, PageQuery } from '../api/schemas/common.js';
+import { CreateSubscriptionBody, Delivery, DeliveryDetail, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../api/schemas/webhooks.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/connection.js';
+import { deliverNow } from '../delivery/deliver-now.js';
+import type { Sender } from '../delivery/http-sender.js';
+import type { NetworkGuard } from '../delivery/network-guard.js';
+import { recoverFailed } from '../delivery/queue.js';
+import { newMessageId } from '../delivery/signer.js';
+import { conflict, invalid } from '../errors.js';
+import { nowMs } from '../time.js';
+import { VERSION } from '../version.js';
+import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
+import { renderMessageBody } from './outbox.js';
+import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, renderSubscription, updateSubscription, type SubscriptionPolicy } from './subscriptions.js';
+import { exampleMessage, TEST_TOPIC, TOPICS } from './topics.js';
+
+export interface WebhooksRoutesOptions {
+  database: Database;
+  config: Config;
+  sender: Sender;
+  guard: NetworkGuard;
+  /** messages were put back in the queue (recover): wake the dispatcher. */
+  onRequeued?: () => void;
+}
+
+const UuidParams = Type.Object({ uuid: Type.String({ maxLength: 64 }) });
+const DeliveryParams = Type.Object({ uuid: Type.String({ maxLength: 64 }), id: Type.String({ maxLength: 64 }) });
+const NoQuery = Type.Object({}, { additionalProperties: false });
+const DeliveriesQuery = Type.Object(
+  {
+    ...PageQuery,
+    status: Type.Optional(MessageStatus),
+    'created_at-from': Type.Optional(Type.String()),
+    'created_at-to': Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = async (app, options) => {
+  const { database, config, sender, guard } = options;
+  const db = database.kysely;
+  const tags = ['webhooks'];
+  const policy: SubscriptionPolicy = { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions };
+  const sendSettings = { retryBaseMs: config.retryBaseMs, version: VERSION, workerId: `api:${process.pid}`, leaseMs: config.requestTimeoutMs + 30_000 };
+
+  app.get('/webhooks/topics', {
+    schema: { tags, summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
+  }, async (request) => ({
+    data: TOPICS.map((t) => ({ name: t.name, description: t.description, expands: [...t.expands], example: exampleMessage(t.name) })),
+    meta: listMeta(request, 1, TOPICS.length, TOPICS.length),
+  }));
+
+  app.post('/webhooks', {
+    schema: { tags, summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
+  }, async (request) => {
+    const row = await createSubscription(database, policy, { storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
+    request.log.info({ subscription: row.uuid.slice(0, 8), topic: row.topic }, 'webhook subscription created');
+    return { data: renderSubscription(row) };
+  });
+
+  app.get('/webhooks', {
+    schema: { tags, summary: "The store's subscriptions", querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Many(Subscription), ...errorResponses } },
+  }, async (request) => {
+    const page = request.query.page ?? 1;
+    const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
+    const { rows, total } = await listSubscriptions(db, request.auth.storeId, page, pageSize);
+    return { data: rows.map(renderSubscription), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
+  });
+
+  app.get('/webhooks/:uuid', {
+    schema: { tags, summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
+  }, async (request) => ({ data: renderSubscription(await findSubscription(db, request.auth.storeId, request.params.uuid)) }));
+
+  app.patch('/webhooks/:uuid', {
+    schema: { tags, summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
+  }, async (request) => {
+    const row = await updateSubscription(database, policy, request.auth.storeId, request.params.uuid, request.body, request.auth.email);
+    if (request.body.status === 'active') options.onRequeued?.();
+    return { data: renderSubscription(row) };
+  });
+
+  app.delete('/webhooks/:uuid', {
+    schema: { tags, summary: 'Remove a subscription and drop its pending messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
+  }, async (request, reply) => {
+    await deleteSubscription(database, request.auth.storeId, request.params.uuid);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/webhooks/:uuid/test', {
+    schema: { tags, summary: 'Send a webhook.test message now and answer with the outcome', params: UuidParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const now = nowMs();
+    const messageId = newMessageId();
+    const data = { message: 'This is a test message from storehook.', subscription: { topic: sub.topic, url: sub.url, expands: JSON.parse(sub.expands) as string[] } };
+    const inserted = await db
+      .insertInto('webhook_messages')
+      .values({
+        message_id: messageId,
+        store_id: sub.store_id,
+        subscription_uuid: sub.uuid,
+        topic: TEST_TOPIC,
+        order_id: null,
+        body: renderMessageBody(messageId, TEST_TOPIC, now, data),
+        status: 'pending',
+        attempt_count: 0,
+        created_at: now,
+        // Not due: this request sends it itself, right below.
+        next_attempt_at: null,
+        last_attempt_at: null,
+        delivered_at: null,
+        locked_by: null,
+        locked_until: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const sent = await deliverNow(database, sender, inserted.id, request.auth.storeId, sendSettings);
+    if (sent.status === 'busy') throw conflict('The test message is being sent by another process; look it up in the delivery log.');
+    const message = await findMessage(db, request.auth.storeId, sub.uuid, messageId);
+    return { data: { delivery: renderDelivery(message), attempt: renderAttemptRecord(sent.result.attempt) } };
+  });
+
+  app.get('/webhooks/:uuid/deliveries', {
+    schema: { tags, summary: 'The delivery log, newest first', params: UuidParams, querystring: DeliveriesQuery, response: { 200: Many(Delivery), ...errorResponses } },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const page = request.query.page ?? 1;
+    const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
+    const filter = {
+      status: request.query.status,
+      from: parseTimeParam('created_at-from', request.query['created_at-from']),
+      to: parseTimeParam('created_at-to', request.query['created_at-to']),
+    };
+    const { rows, total } = await listDeliveries(db, request.auth.storeId, sub.uuid, filter, page, pageSize);
+    return { data: rows.map(renderDelivery), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
+  });
+
+  app.get('/webhooks/:uuid/deliveries/:id', {
+    schema: { tags, summary: 'One message with every attempt', params: DeliveryParams, querystring: NoQuery, response: { 200: One(DeliveryDetail), ...errorResponses } },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const message = await findMessage(db, request.auth.storeId, sub.uuid, request.params.id);
+    return { data: await deliveryDetail(db, message) };
+  });
+
+  app.post('/webhooks/:uuid/deliveries/:id/resend', {
+    schema: { tags, summary: 'Send a message again now (same webhook-id), with a fresh retry schedule', params: DeliveryParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const message = await findMessage(db, request.auth.storeId, sub.uuid, request.params.id);
+    const sent = await deliverNow(database, sender, message.id, request.auth.storeId, sendSettings);
+    if (sent.status === 'busy') throw conflict(`Message ${message.message_id} is being delivered right now; check its log in a moment.`);
+    if (sent.result.outcome.kind === 'failed') options.onRequeued?.();
+    const after = await findMessage(db, request.auth.storeId, sub.uuid, message.message_id);
+    return { data: { delivery: renderDelivery(after), attempt: renderAttemptRecord(sent.result.attempt) } };
+  });
+
+  app.post('/webhooks/:uuid/recover', {
+    schema: { tags, summary: 'Requeue every failed message created in a time window', params: UuidParams, querystring: NoQuery, body: RecoverBody, response: { 200: One(Type.Object({ count: Type.Integer(), dry_run: Type.Boolean(), since: Type.String(), until: Type.String() })), ...errorResponses } },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const now = nowMs();
+    const since = parseTimeParam('since', request.body.since)!;
+    const until = parseTimeParam('until', request.body.until) ?? now;
+    if (since > until) throw invalid('since', 'is after until');
+    const dryRun = request.body.dry_run ?? false;
+    const count = await recoverFailed(db, request.auth.storeId, sub.uuid, since, until, now, dryRun);
+    if (!dryRun && count > 0) options.onRequeued?.();
+    return { data: { count, dry_run: dryRun, since: new Date(since).toISOString(), until: new Date(until).toISOString() } };
+  });
+};

@@ -1,0 +1,167 @@
+/** Subscriptions: validation (SPEC §3) and storage, always scoped by store. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Subscription } from '../api/schemas/webhooks.js';
+import type { Database } from '../db/connection.js';
+import type { Schema, SubscriptionRow } from '../db/schema.js';
+import { inTransaction } from '../db/transaction.js';
+import { GuardError, ResolveError, type NetworkGuard } from '../delivery/network-guard.js';
+import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
+import { conflict, DomainError, invalid, notFound } from '../errors.js';
+import { isoTime, nowMs } from '../time.js';
+import { findTopic, TOPICS } from './topics.js';
+
+type Db = Kysely<Schema>;
+
+export interface SubscriptionPolicy {
+  guard: NetworkGuard;
+  httpsOnly: boolean;
+  maxSubscriptions: number;
+}
+
+export function renderSubscription(row: SubscriptionRow): Subscription {
+  return {
+    uuid: row.uuid,
+    user_id: row.user_id,
+    topic: row.topic,
+    expands: JSON.parse(row.expands) as string[],
+    url: row.url,
+    status: row.status,
+    disabled_reason: row.disabled_reason,
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+  };
+}
+
+function checkExpands(topicName: string, expands: string[] | undefined): string[] {
+  const topic = findTopic(topicName)!;
+  const list = [...new Set(expands ?? [])];
+  const bad = list.filter((e) => !(topic.expands as readonly string[]).includes(e));
+  if (bad.length) throw invalid('expands', `${bad.map((b) => JSON.stringify(b)).join(', ')} not allowed for ${topicName}; allowed: ${topic.expands.join(', ')}`);
+  return list;
+}
+
+/** Checks a target URL: shape, scheme, and the network guard on every address it resolves to. */
+export async function checkTargetUrl(raw: string, policy: SubscriptionPolicy): Promise<string> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('url', 'must be an absolute URL such as https://erp.example.com/hooks/storehook');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid('url', `scheme ${url.protocol} is not allowed; use https (or http)`);
+  if (policy.httpsOnly && url.protocol !== 'https:') throw invalid('url', 'must use https: this server refuses http targets (STOREHOOK_HTTPS_ONLY)');
+  if (url.username || url.password) throw invalid('url', 'must not contain a user name or password; authenticate by verifying the signature instead');
+  if (raw.length > 2048) throw invalid('url', 'is longer than 2048 characters');
+  if (url.hash) throw invalid('url', 'must not contain a #fragment');
+  try {
+    await policy.guard.checkUrl(url.toString());
+  } catch (err) {
+    if (err instanceof GuardError) {
+      throw invalid('url', `targets ${err.address}, which is ${err.reason}; deliveries to private, loopback and other internal addresses are refused (an operator can allow CIDRs with STOREHOOK_ALLOW_TARGETS)`);
+    }
+    if (err instanceof ResolveError) throw invalid('url', `host ${url.hostname} does not resolve; check the name`);
+    throw err;
+  }
+  return url.toString();
+}
+
+export async function findSubscription(db: Db, storeId: number, uuid: string): Promise<SubscriptionRow> {
+  const row = /^[0-9a-f-]{36}$/i.test(uuid)
+    ? await db.selectFrom('webhook_subscriptions').selectAll().where('store_id', '=', storeId).where('uuid', '=', uuid.toLowerCase()).executeTakeFirst()
+    : undefined;
+  if (!row) throw notFound('Webhook subscription', uuid);
+  return row;
+}
+
+async function assertNoDuplicate(db: Db, storeId: number, topic: string, url: string, except?: string): Promise<void> {
+  let q = db.selectFrom('webhook_subscriptions').select('uuid').where('store_id', '=', storeId).where('topic', '=', topic).where('url', '=', url);
+  if (except) q = q.where('uuid', '!=', except);
+  const dup = await q.executeTakeFirst();
+  if (dup) throw new DomainError(409, `A subscription to ${topic} for this url already exists: ${dup.uuid}. Change that one (PATCH /api/v1/webhooks/${dup.uuid}) instead of adding another.`, [{ field: 'url', message: `duplicate of ${dup.uuid}` }]);
+}
+
+export async function createSubscription(
+  database: Database,
+  policy: SubscriptionPolicy,
+  owner: { storeId: number; userId: number },
+  input: { topic: string; expands?: string[] | undefined; url: string },
+): Promise<SubscriptionRow> {
+  if (!findTopic(input.topic)) throw invalid('topic', `unknown topic "${input.topic}"; allowed: ${TOPICS.map((t) => t.name).join(', ')}`);
+  const expands = checkExpands(input.topic, input.expands);
+  const url = await checkTargetUrl(input.url, policy);
+  return inTransaction(database, async (tx) => {
+    await assertNoDuplicate(tx.db, owner.storeId, input.topic, url);
+    const count = await tx.db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', owner.storeId).executeTakeFirstOrThrow();
+    if (Number(count.n) >= policy.maxSubscriptions) {
+      throw conflict(`This store already has ${policy.maxSubscriptions} subscriptions, the most allowed. Delete one you no longer need (DELETE /api/v1/webhooks/{uuid}).`);
+    }
+    const now = nowMs();
+    const row: SubscriptionRow = {
+      uuid: randomUUID(),
+      store_id: owner.storeId,
+      user_id: owner.userId,
+      topic: input.topic,
+      expands: JSON.stringify(expands),
+      url,
+      status: 'active',
+      disabled_reason: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await tx.db.insertInto('webhook_subscriptions').values(row).execute();
+    return row;
+  });
+}
+
+export async function updateSubscription(
+  database: Database,
+  policy: SubscriptionPolicy,
+  storeId: number,
+  uuid: string,
+  change: { url?: string | undefined; expands?: string[] | undefined; status?: 'active' | 'disabled' | undefined },
+  actor: string,
+): Promise<SubscriptionRow> {
+  const current = await findSubscription(database.kysely, storeId, uuid);
+  const expands = change.expands === undefined ? undefined : checkExpands(current.topic, change.expands);
+  const url = change.url === undefined ? undefined : await checkTargetUrl(change.url, policy);
+  return inTransaction(database, async (tx) => {
+    const now = nowMs();
+    if (url !== undefined) await assertNoDuplicate(tx.db, storeId, current.topic, url, current.uuid);
+    await tx.db
+      .updateTable('webhook_subscriptions')
+      .set({ ...(url !== undefined ? { url } : {}), ...(expands !== undefined ? { expands: JSON.stringify(expands) } : {}), updated_at: now })
+      .where('uuid', '=', current.uuid)
+      .where('store_id', '=', storeId)
+      .execute();
+    if (change.status === 'disabled' && current.status !== 'disabled') {
+      await holdSubscription(tx.db, current.uuid, `Disabled by ${actor} at ${new Date(now).toISOString()}.`, now);
+    } else if (change.status === 'active' && current.status !== 'active') {
+      await releaseSubscription(tx.db, current.uuid, now);
+    }
+    return findSubscription(tx.db, storeId, current.uuid);
+  });
+}
+
+export async function deleteSubscription(database: Database, storeId: number, uuid: string): Promise<void> {
+  const current = await findSubscription(database.kysely, storeId, uuid);
+  // Messages (and their attempts) go with it: pending ones are dropped, as SPEC §3 says.
+  await inTransaction(database, async (tx) => {
+    await tx.db.deleteFrom('webhook_messages').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
+    await tx.db.deleteFrom('webhook_subscriptions').where('uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
+  });
+}
+
+export async function listSubscriptions(db: Db, storeId: number, page: number, pageSize: number): Promise<{ rows: SubscriptionRow[]; total: number }> {
+  const total = await db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', storeId).executeTakeFirstOrThrow();
+  const rows = await db
+    .selectFrom('webhook_subscriptions')
+    .selectAll()
+    .where('store_id', '=', storeId)
+    .orderBy('created_at')
+    .orderBy('uuid')
+    .limit(pageSize)
+    .offset((page - 1) * pageSize)
+    .execute();
+  return { rows, total: Number(total.n) };
+}

@@ -1,0 +1,69 @@
+/**
+ * The topic catalogue (SPEC §3) is data: a new topic is one entry here plus the code that emits it.
+ * Every topic carries the order, rendered with the subscription's `expands`.
+ */
+import { ORDER_EXPANDS, type Order, type OrderExpand } from '../api/schemas/orders.js';
+import type { OrderTopic } from '../orders/events.js';
+
+export interface TopicDefinition {
+  name: OrderTopic;
+  description: string;
+  expands: readonly OrderExpand[];
+}
+
+export const TOPICS: readonly TopicDefinition[] = [
+  { name: 'order.created', description: 'A new order arrived (storefront, API or legacy bridge).', expands: ORDER_EXPANDS },
+  { name: 'order.updated', description: 'Anything about the order or its parts changed: details, addresses, status, shipments, payments, comments.', expands: ORDER_EXPANDS },
+  { name: 'order.cancelled', description: 'The order was cancelled.', expands: ORDER_EXPANDS },
+  { name: 'order.completed', description: 'All shipments are completed, so the order is COMPLETED (also by quick-process).', expands: ORDER_EXPANDS },
+  { name: 'order.shipment_completed', description: 'A shipment was marked delivered (with its tracking code, if given).', expands: ORDER_EXPANDS },
+  { name: 'order.payment_updated', description: "A payment's status changed (paid, unpaid, cancelled, activated).", expands: ORDER_EXPANDS },
+  { name: 'order.comment_created', description: 'A public or private comment was added to the order.', expands: ORDER_EXPANDS },
+];
+
+/** The topic of the message `POST /webhooks/{uuid}/test` sends; not subscribable. */
+export const TEST_TOPIC = 'webhook.test';
+
+export function findTopic(name: string): TopicDefinition | undefined {
+  return TOPICS.find((t) => t.name === name);
+}
+
+/** The envelope every message has (SPEC §4). */
+export interface MessageBody<T = Order> {
+  id: string;
+  topic: string;
+  created_at: string;
+  data: T;
+}
+
+export const EXAMPLE_ORDER: Order = {
+  id: 1234,
+  created_at: '2026-05-02T07:15:00.000+00:00',
+  updated_at: '2026-05-02T07:16:12.000+00:00',
+  archived_at: null,
+  shipments_completed_at: null,
+  external_id: null,
+  version_id: 1,
+  language: 'fi',
+  customer_id: null,
+  customer_information: { company: '', vat_code: '', first_name: 'Maija', last_name: 'Meikäläinen', street_address: 'Katu 1', postal_code: '00100', city: 'Helsinki', country: 'FI', phone: '+358401234567', email: 'maija@example.com' },
+  shipping_address: { company: '', first_name: 'Maija', last_name: 'Meikäläinen', street_address: 'Katu 1', postal_code: '00100', city: 'Helsinki', country: 'FI', phone: '+358401234567', email: 'maija@example.com' },
+  different_shipping_address: false,
+  shipping_method_id: 3,
+  payment_method_id: 5,
+  currency: 'EUR',
+  subtotal: 49.9,
+  shipping_costs: 5.9,
+  payment_costs: 0,
+  discount: 0,
+  total: 55.8,
+  status: 'OPEN',
+  details: null,
+  custom_data: null,
+  shipments: [{ id: 77, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', completed_at: null, status: 'OPEN', tracking_code: null, shipping_method_id: 3, parcel_count: 1, weight: 0.8 }],
+  payments: [{ id: 91, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', payment_method_id: 5, amount: 55.8, currency: 'EUR', status: 'PAID', is_paid: true, reference: '1234' }],
+};
+
+export function exampleMessage(topic: string): MessageBody {
+  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', data: EXAMPLE_ORDER };
+}
