@@ -95,6 +95,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           async (api) => {
             await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
           },
+          // (more authenticated /api/v1 plugins go here, one entry each)
+        ],
+        rootPlugins: [
+          // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],
       });
     } else {
