@@ -18,6 +18,9 @@ import { NetworkGuard } from './delivery/network-guard.js';
 import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
 import { loggerOptions } from './log.js';
 import { VERSION } from './version.js';
+import { registerErrorHandling } from './api/errors.js';
+import { createMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/routes.js';
 import { createOutbox } from './webhooks/outbox.js';
 import { webhooksRoutes } from './webhooks/routes.js';
 
@@ -64,6 +67,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       userAgent: `storehook/${VERSION}`,
     });
     const outbox = createOutbox();
+    const role = options.api ? (options.dispatcher ? 'serve' : 'api') : 'worker';
+    const metrics = createMetrics(database, role, () => dispatcher?.inFlight ?? 0);
     if (options.dispatcher) {
       dispatcher = new Dispatcher({
         database,
@@ -77,6 +82,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         retentionDays: config.retentionDays,
         version: VERSION,
         log: log.child({ component: 'dispatcher' }),
+        onClaim: metrics.onClaim,
+        onAttempt: metrics.onAttempt,
       });
       const d = dispatcher;
       outbox.onCommitted(() => d.wake());
@@ -98,11 +105,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           // (more authenticated /api/v1 plugins go here, one entry each)
         ],
         rootPlugins: [
+          async (root) => opsRoutes(root, { database, metrics, role }),
           // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],
       });
     } else {
-      app = Fastify({ loggerInstance: log }) as unknown as FastifyInstance;
+      // A worker serves only health and metrics.
+      const workerApp = Fastify({ loggerInstance: log }) as unknown as FastifyInstance;
+      registerErrorHandling(workerApp);
+      await workerApp.register(async (root) => opsRoutes(root, { database, metrics, role }));
+      app = workerApp;
     }
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

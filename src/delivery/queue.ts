@@ -44,24 +44,28 @@ export interface ClaimOptions {
 export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimedMessage[]> {
   if (o.limit <= 0) return [];
   const db = database.kysely;
-  let due = db
-    .selectFrom('webhook_messages as m')
-    .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
-    .select('m.id')
-    .where('m.status', '=', 'pending')
-    .where('m.next_attempt_at', '<=', o.now)
-    .where('m.attempt_count', o.kind === 'first' ? '=' : '>', 0)
-    .where('s.status', '=', 'active')
-    .orderBy('m.next_attempt_at')
-    .limit(o.limit);
-  if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
-  // PostgreSQL: concurrent workers skip rows another is claiming instead of waiting on them.
-  if (database.dialect === 'postgres') due = due.forUpdate('m').skipLocked();
   const leaseEnd = o.now + o.leaseMs;
+  // The CTE picks and locks the rows once; the UPDATE then takes exactly those.
   const claimed = await db
+    .with('due', (qb) => {
+      let due = qb
+        .selectFrom('webhook_messages as m')
+        .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
+        .select('m.id')
+        .where('m.status', '=', 'pending')
+        .where('m.next_attempt_at', '<=', o.now)
+        .where('m.attempt_count', o.kind === 'first' ? '=' : '>', 0)
+        .where('s.status', '=', 'active')
+        .orderBy('m.next_attempt_at')
+        .limit(o.limit);
+      if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
+      // PostgreSQL: concurrent workers skip rows another is claiming instead of waiting on them.
+      if (database.dialect === 'postgres') due = due.forUpdate('m').skipLocked();
+      return due;
+    })
     .updateTable('webhook_messages')
     .set({ locked_by: o.workerId, locked_until: leaseEnd, next_attempt_at: leaseEnd })
-    .where('id', 'in', due)
+    .where('id', 'in', (qb) => qb.selectFrom('due').select('due.id'))
     .where('status', '=', 'pending')
     .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
     .execute();

@@ -1,0 +1,94 @@
+/**
+ * Prometheus metrics (`GET /metrics`). Counters and histograms are fed by the dispatcher's
+ * observers; queue gauges are read from the database at scrape time, so every process reports
+ * the same shared queue and nothing drifts.
+ */
+import { sql } from 'kysely';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../db/connection.js';
+import type { AttemptResult } from '../delivery/attempt.js';
+import type { ClaimedMessage, ClaimKind } from '../delivery/queue.js';
+
+export interface Metrics {
+  registry: Registry;
+  onClaim(kind: ClaimKind, count: number, durationMs: number): void;
+  onAttempt(message: ClaimedMessage, result: AttemptResult): void;
+}
+
+export function createMetrics(database: Database, role: string, inFlight: () => number): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ role });
+  collectDefaultMetrics({ register: registry, prefix: 'storehook_process_' });
+
+  const attempts = new Counter({
+    name: 'storehook_delivery_attempts_total',
+    help: 'Delivery attempts by outcome (delivered, or the error class)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'storehook_delivery_latency_seconds',
+    help: 'From the commit that created a message to its 2xx answer',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 3600, 86400],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'storehook_attempt_duration_seconds',
+    help: 'Duration of one delivery attempt (connect to end of the capped body read)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  });
+  const claimSize = new Histogram({
+    name: 'storehook_claim_batch_size',
+    help: 'Messages claimed per claim query',
+    labelNames: ['kind'],
+    buckets: [0, 1, 2, 5, 10, 20, 50, 100],
+    registers: [registry],
+  });
+  const claimTime = new Histogram({
+    name: 'storehook_claim_duration_seconds',
+    help: 'Time of one claim query',
+    labelNames: ['kind'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'storehook_messages_in_flight',
+    help: 'Requests this process has in flight now',
+    registers: [registry],
+    collect() {
+      this.set(inFlight());
+    },
+  });
+  const queue = new Gauge({
+    name: 'storehook_messages',
+    help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (pending, subscription disabled), failed',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const now = Date.now();
+      const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
+        select
+          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at <= ${now}) as due,
+          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at > ${now}) as scheduled,
+          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at is null) as held,
+          (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
+      const r = row.rows[0];
+      if (!r) return;
+      for (const state of ['due', 'scheduled', 'held', 'failed'] as const) queue.set({ state }, Number(r[state]));
+    },
+  });
+
+  return {
+    registry,
+    onClaim(kind, count, durationMs) {
+      claimSize.observe({ kind }, count);
+      claimTime.observe({ kind }, durationMs / 1000);
+    },
+    onAttempt(message, result) {
+      attempts.inc({ outcome: result.send.ok ? 'delivered' : (result.attempt.errorClass ?? 'network_error') });
+      duration.observe(result.send.durationMs / 1000);
+      if (result.outcome.kind === 'delivered') latency.observe(Math.max(0, result.outcome.at - message.created_at) / 1000);
+    },
+  };
+}
