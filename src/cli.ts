@@ -8,8 +8,10 @@ import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from
 import { openDatabase, type Database } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
-import { startServer, type RunningServer } from './server.js';
+import { registerLegacyCommands } from './legacy/commands.js';
+import type { RunningServer } from './server.js';
 import { isoTime } from './time.js';
+import { registerToolkitCommands } from './toolkit/commands.js';
 import { VERSION } from './version.js';
 
 const DB_SETTINGS: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync'];
@@ -105,6 +107,8 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
   }
   let server: RunningServer;
   try {
+    // Loaded only here: admin commands stay fast without the server's dependencies.
+    const { startServer } = await import('./server.js');
     server = await startServer({
       config: role === 'worker' ? { ...cfg } : cfg,
       api: role !== 'worker',
@@ -164,6 +168,7 @@ export function buildCli(): Command {
     );
 
   const stores = program.command('stores').description('Manage stores');
+  registerLegacyCommands(stores);
   withSettings(stores.command('create'), DB_SETTINGS)
     .description('Create a store')
     .requiredOption('--name <name>', 'store name')
@@ -242,6 +247,7 @@ export function buildCli(): Command {
         print(opts.json ? { email: r.email, api_key: r.apiKey } : `New API key for ${r.email} (shown only once): ${r.apiKey}`);
       }),
     );
+  registerToolkitCommands(program);
   return program;
 }
 

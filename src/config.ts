@@ -17,9 +17,9 @@ interface Setting<T> {
 
 export class ConfigError extends Error {}
 
-const positiveInt = (what: string, min = 1): Parser<number> => (raw) => {
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
-    throw new Error(`expected ${what} (an integer ≥ ${min})`);
+const positiveInt = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw) => {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new Error(`expected ${what} (an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`})`);
   }
   return Number(raw);
 };
@@ -57,7 +57,7 @@ const host: Parser<string> = (raw) => {
 const allowTargets: Parser<AllowList> = (raw) => parseAllowList(raw);
 
 export const SETTINGS = {
-  port: { env: 'PORT', flag: 'port', description: 'port the API listens on (0 picks a free one)', default: 8080, parse: positiveInt('a port 0-65535', 0) },
+  port: { env: 'PORT', flag: 'port', description: 'port the API listens on (0 picks a free one)', default: 8080, parse: positiveInt('a port', 0, 65535) },
   host: { env: 'HOST', flag: 'host', description: 'address the API listens on', default: '127.0.0.1', parse: host },
   databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', description: 'postgres:// URL; unset = embedded SQLite', default: undefined, parse: databaseUrl },
   dataDir: { env: 'STOREHOOK_DATA_DIR', flag: 'data-dir', description: 'folder of the SQLite file', default: './data', parse: text },
