@@ -15,6 +15,7 @@ import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling, sendError } from './errors.js';
 import { ordersRoutes } from './routes/orders.js';
+import { coerceToSchema } from './query.js';
 import { findForbiddenText } from './text-guard.js';
 
 export interface AppDeps {
@@ -42,7 +43,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: false,
     ajv: {
       // Reject unknown fields instead of silently dropping them; report every problem at once.
-      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true },
+      // No type coercion: a JSON body must carry the right types ({"quantity": "3"} or
+      // {"details": null} → "" must not slip through). Query strings and path parameters are
+      // text by nature; the preValidation hook below converts them to their schema's types.
+      customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, useDefaults: true },
     },
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -57,6 +61,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // Fastify parses text/plain by default; this API takes JSON only, so that is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
+  // Ajv does not coerce (see above): turn query-string and path values ("2", "true") into their
+  // schema's types here, and bodies too when they did not come as JSON (e.g. HTML forms).
+  app.addHook('preValidation', async (request) => {
+    const schema = request.routeOptions.schema;
+    if (!schema) return;
+    if (schema.querystring) request.query = coerceToSchema(schema.querystring, request.query);
+    if (schema.params) request.params = coerceToSchema(schema.params, request.params);
+    const type = String(request.headers['content-type'] ?? '');
+    if (schema.body && !/^application\/json\b/i.test(type)) request.body = coerceToSchema(schema.body, request.body);
+    // A body declared Type.Optional (quick-process, complete) may be left out: validate it as {}.
+    if (request.body == null && (schema.body as { '~optional'?: boolean } | undefined)?.['~optional'] === true) request.body = {};
   });
 
   // An empty body with a JSON content type is "no body" (clients POST /cancel that way).

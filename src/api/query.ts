@@ -36,3 +36,34 @@ export function parseIdList(name: string, raw: string | undefined, max = 1000): 
   if (bad.length) throw invalid(name, `must be positive integers separated by commas (bad: ${bad.slice(0, 5).map((b) => JSON.stringify(b)).join(', ')})`);
   return [...new Set(ids)];
 }
+
+type SchemaLike = { type?: string | string[]; anyOf?: SchemaLike[]; oneOf?: SchemaLike[]; properties?: Record<string, SchemaLike> };
+
+function typesOf(schema: SchemaLike | undefined): string[] {
+  if (!schema) return [];
+  const own = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+  return [...own, ...[...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].flatMap(typesOf)];
+}
+
+function coerceText(schema: SchemaLike | undefined, raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  const types = typesOf(schema);
+  if (types.length === 0 || types.includes('string')) return raw;
+  if (types.includes('integer') && /^-?\d{1,16}$/.test(raw)) return Number(raw);
+  if (types.includes('number') && /^-?\d{1,16}(\.\d{1,16})?$/.test(raw)) return Number(raw);
+  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true';
+  return raw;
+}
+
+/**
+ * Query-string and path values arrive as text; turns each top-level one into the type its schema
+ * property asks for, strictly ("2" → 2, "true" → true; "1.5", "0x10", "" stay text so validation
+ * refuses them). Ajv itself does not coerce, so JSON bodies must carry the right types.
+ */
+export function coerceToSchema(schema: unknown, value: unknown): unknown {
+  const properties = (schema as SchemaLike | undefined)?.properties;
+  if (!properties || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(value)) out[key] = coerceText(properties[key], raw);
+  return out;
+}

@@ -7,8 +7,14 @@ import type { FieldError } from '../errors.js';
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Walks a parsed JSON value and reports the first field holding forbidden characters. */
+/** How deep a request body may nest; deeper JSON would overflow the stack of every recursive walk. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Walks a parsed JSON value and reports the first field holding forbidden characters (or nested too deep). */
 export function findForbiddenText(value: unknown, path: string[] = []): FieldError | null {
+  if (path.length > MAX_JSON_DEPTH && value !== null && typeof value === 'object') {
+    return { field: path[0] ?? 'body', message: `nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep; flatten it` };
+  }
   if (typeof value === 'string') {
     const m = FORBIDDEN.exec(value);
     if (!m) return null;

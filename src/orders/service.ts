@@ -37,6 +37,14 @@ function cents(field: string, amount: number | undefined, errors: FieldError[]):
   return value;
 }
 
+/** custom_data as stored: JSON of at most 64 KiB (+2 for the quotes of a maximal string). */
+const MAX_CUSTOM_DATA = 65_536;
+function customDataText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text.length > MAX_CUSTOM_DATA + 2) throw invalid('custom_data', `is ${text.length} characters as JSON; at most ${MAX_CUSTOM_DATA} (64 KiB) are allowed`);
+  return text;
+}
+
 function withoutCustomerOnly(info: Record<string, string>): Record<string, string> {
   const { vat_code: _vat, ...address } = info;
   return address;
@@ -72,8 +80,8 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
   const errors: FieldError[] = [];
   const lines = body.products.map((p, i) => {
     const vat = toBasisPoints(p.vat_rate ?? DEFAULT_VAT_BP / 100);
-    if (vat === null) errors.push({ field: `products/${i}/vat_rate`, message: `must have at most two decimals (got ${p.vat_rate})` });
-    return { ...p, unit_price_cents: cents(`products/${i}/unit_price`, p.unit_price, errors), vat_rate_bp: vat ?? 0 };
+    if (vat === null) errors.push({ field: `products.${i}.vat_rate`, message: `must have at most two decimals (got ${p.vat_rate})` });
+    return { ...p, unit_price_cents: cents(`products.${i}.unit_price`, p.unit_price, errors), vat_rate_bp: vat ?? 0 };
   });
   const extras = {
     shipping_costs_cents: cents('shipping_costs', body.shipping_costs, errors),
@@ -88,6 +96,7 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
   const customer = { ...EMPTY_CUSTOMER, ...body.customer_information };
   const shipping = body.shipping_address ? { ...withoutCustomerOnly(EMPTY_CUSTOMER), ...body.shipping_address } : withoutCustomerOnly(customer);
   const currency = body.currency ?? 'EUR';
+  const customData = body.custom_data === undefined ? null : customDataText(body.custom_data);
   const now = nowMs();
 
   return inTransaction(ctx.database, async (tx) => {
@@ -110,7 +119,7 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
         ...totals,
         status: 'OPEN',
         details: body.details ?? null,
-        custom_data: body.custom_data === undefined ? null : JSON.stringify(body.custom_data),
+        custom_data: customData,
         shipping_method_id: body.shipping_method_id ?? null,
         payment_method_id: body.payment_method_id ?? null,
         source: ctx.source ?? 'api',
@@ -174,7 +183,7 @@ export async function updateOrder(ctx: OrderContext, orderId: number, patch: Pat
     const set: Partial<OrderRow> = {};
     if (patch.external_id !== undefined) set.external_id = patch.external_id;
     if (patch.details !== undefined) set.details = patch.details;
-    if (patch.custom_data !== undefined) set.custom_data = JSON.stringify(patch.custom_data);
+    if (patch.custom_data !== undefined) set.custom_data = customDataText(patch.custom_data);
     if (patch.customer_information) {
       set.customer_information = JSON.stringify({ ...JSON.parse(order.customer_information), ...patch.customer_information });
     }
@@ -195,14 +204,17 @@ export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<O
     const now = nowMs();
     await tx.db.updateTable('orders').set({ status: 'CANCELLED' }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
     // Payments not yet captured are cancelled with the order; a PAID one stays for a refund.
-    await tx.db
+    const cancelled = await tx.db
       .updateTable('payments')
       .set({ status: 'CANCELLED', updated_at: now })
       .where('order_id', '=', orderId)
       .where('store_id', '=', ctx.storeId)
       .where('status', 'in', ['OPEN', 'PENDING_ACTIVATION'])
-      .execute();
-    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, ['order.cancelled', 'order.updated']);
+      .executeTakeFirst();
+    const topics: OrderTopic[] = ['order.cancelled'];
+    if (Number(cancelled.numUpdatedRows) > 0) topics.push('order.payment_updated');
+    topics.push('order.updated');
+    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, topics);
   });
 }
 
