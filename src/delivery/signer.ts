@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { computeSignature, isUuid } from '../sdk/verify.js';
+import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from '../legacy/topic.js';
 
 /** HMAC key for a subscription: the UTF-8 bytes of its lowercase uuid. */
 export function signingKeyFromUuid(uuid: string): Buffer {
@@ -51,7 +52,8 @@ export interface DeliveryHeaderInput {
 /** Request headers for one delivery attempt. The subscription uuid is never among them. */
 export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, string> {
   return {
-    'content-type': 'application/json',
+    // The legacy bridge's automatic POST carries the order XML (src/legacy); everything else is JSON.
+    'content-type': input.topic === LEGACY_ORDER_XML_TOPIC ? XML_CONTENT_TYPE : 'application/json',
     'user-agent': `storehook/${input.version}`,
     'webhook-id': input.messageId,
     'webhook-timestamp': String(input.timestampSec),

@@ -4,11 +4,12 @@ import type { Kysely } from 'kysely';
 import type { Subscription } from '../api/schemas/webhooks.js';
 import type { Database } from '../db/connection.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, type Tx } from '../db/transaction.js';
 import { GuardError, ResolveError, type NetworkGuard } from '../delivery/network-guard.js';
 import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../legacy/topic.js';
 import { findTopic, TOPICS } from './topics.js';
 
 type Db = Kysely<Schema>;
@@ -63,6 +64,8 @@ export async function checkTargetUrl(raw: string, policy: SubscriptionPolicy): P
     if (err instanceof ResolveError) throw invalid('url', `host ${url.hostname} does not resolve; check the name`);
     throw err;
   }
+  // Normalising percent-encodes (an "ä" becomes 6 characters): the stored form must fit too.
+  if (url.toString().length > 2048) throw invalid('url', 'is longer than 2048 characters once percent-encoded');
   return url.toString();
 }
 
@@ -81,6 +84,16 @@ async function assertNoDuplicate(db: Db, storeId: number, topic: string, url: st
   if (dup) throw new DomainError(409, `A subscription to ${topic} for this url already exists: ${dup.uuid}. Change that one (PATCH /api/v1/webhooks/${dup.uuid}) instead of adding another.`, [{ field: 'url', message: `duplicate of ${dup.uuid}` }]);
 }
 
+/**
+ * PostgreSQL: serialises subscription writes of one store (a row lock on the store, `FOR NO KEY
+ * UPDATE` so order inserts, which take `FOR KEY SHARE` through their foreign key, never wait on
+ * it). Without it two concurrent requests under READ COMMITTED both pass the duplicate check and
+ * the per-store limit. SQLite runs one write transaction at a time already.
+ */
+async function lockStoreSubscriptions(tx: Tx, storeId: number): Promise<void> {
+  if (tx.dialect === 'postgres') await tx.db.selectFrom('stores').select('id').where('id', '=', storeId).forNoKeyUpdate().executeTakeFirst();
+}
+
 export async function createSubscription(
   database: Database,
   policy: SubscriptionPolicy,
@@ -91,6 +104,7 @@ export async function createSubscription(
   const expands = checkExpands(input.topic, input.expands);
   const url = await checkTargetUrl(input.url, policy);
   return inTransaction(database, async (tx) => {
+    await lockStoreSubscriptions(tx, owner.storeId);
     await assertNoDuplicate(tx.db, owner.storeId, input.topic, url);
     const count = await tx.db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', owner.storeId).executeTakeFirstOrThrow();
     if (Number(count.n) >= policy.maxSubscriptions) {
@@ -127,6 +141,7 @@ export async function updateSubscription(
   const url = change.url === undefined ? undefined : await checkTargetUrl(change.url, policy);
   return inTransaction(database, async (tx) => {
     const now = nowMs();
+    if (url !== undefined) await lockStoreSubscriptions(tx, storeId);
     if (url !== undefined) await assertNoDuplicate(tx.db, storeId, current.topic, url, current.uuid);
     await tx.db
       .updateTable('webhook_subscriptions')
@@ -153,11 +168,13 @@ export async function deleteSubscription(database: Database, storeId: number, uu
 }
 
 export async function listSubscriptions(db: Db, storeId: number, page: number, pageSize: number): Promise<{ rows: SubscriptionRow[]; total: number }> {
-  const total = await db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', storeId).executeTakeFirstOrThrow();
+  // The legacy bridge's internal subscription (its automatic POST) is not one the API user made.
+  const total = await db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', storeId).where('topic', '!=', LEGACY_ORDER_XML_TOPIC).executeTakeFirstOrThrow();
   const rows = await db
     .selectFrom('webhook_subscriptions')
     .selectAll()
     .where('store_id', '=', storeId)
+    .where('topic', '!=', LEGACY_ORDER_XML_TOPIC)
     .orderBy('created_at')
     .orderBy('uuid')
     .limit(pageSize)

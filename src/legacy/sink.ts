@@ -1,0 +1,102 @@
+/**
+ * The legacy bridge's part of every order change, inside the change's own transaction:
+ *
+ * 1. the JSON outbox publishes as always;
+ * 2. on `order.created`, the automatic POST: one message to the store's internal
+ *    `legacy.order_xml` subscription, its body the order XML, rendered now (every retry sends the
+ *    same bytes) — when the extension is enabled, a POST URL is set, and the order is not one
+ *    created through the API (unless the store includes those, see docs/migrating-from-xml-webhooks.md);
+ * 3. last, the change is stamped in the change log that `/webhooks/changes` pages through.
+ *
+ *   const outbox = withLegacyBridge(createOutbox());   // src/server.ts
+ */
+import { sql } from 'kysely';
+import type { Tx } from '../db/transaction.js';
+import { newMessageId } from '../delivery/signer.js';
+import type { OrderAggregate } from '../orders/aggregate.js';
+import type { OrderTopic } from '../orders/events.js';
+import { WAKE_CHANNEL, type Outbox } from '../webhooks/outbox.js';
+import { recordChange } from './change-log.js';
+import { ordersDocument } from './order-xml.js';
+import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
+
+/** Orders created by this `source` are the ones MyCashflow's extension did not POST. */
+export const API_SOURCE = 'api';
+
+export interface LegacyPostTarget {
+  subscriptionUuid: string;
+  timezone: string;
+}
+
+/** Where the automatic POST of `agg` goes, or null when it is not sent (explicit = `send` action). */
+export async function automaticPostTarget(db: Tx['db'], agg: OrderAggregate, explicit: boolean): Promise<LegacyPostTarget | null> {
+  const row = await db
+    .selectFrom('legacy_settings as l')
+    .innerJoin('stores as st', 'st.id', 'l.store_id')
+    .innerJoin('webhook_subscriptions as s', 's.uuid', 'l.subscription_uuid')
+    .select(['l.enabled', 'l.include_api_orders', 'st.plan', 'st.timezone', 's.uuid', 's.status', 's.store_id'])
+    .where('l.store_id', '=', agg.order.store_id)
+    .executeTakeFirst();
+  if (!row || row.store_id !== agg.order.store_id || row.enabled !== 1 || row.plan === 'free' || row.status !== 'active') return null;
+  if (!explicit && agg.order.source === API_SOURCE && row.include_api_orders !== 1) return null;
+  return { subscriptionUuid: row.uuid, timezone: row.timezone };
+}
+
+/**
+ * Inserts one automatic-POST message for the order, due at `dueAt`: now for the dispatcher, or a
+ * little later when the caller sends it itself at once (the `send` action) — should that process
+ * die first, the dispatcher still sends it then.
+ */
+export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, target: LegacyPostTarget, now: number, dueAt: number): Promise<number> {
+  const messageId = newMessageId();
+  const row = await db
+    .insertInto('webhook_messages')
+    .values({
+      message_id: messageId,
+      store_id: agg.order.store_id,
+      subscription_uuid: target.subscriptionUuid,
+      topic: LEGACY_ORDER_XML_TOPIC,
+      order_id: agg.order.id,
+      body: ordersDocument([agg], { timezone: target.timezone }),
+      status: 'pending',
+      attempt_count: 0,
+      created_at: now,
+      next_attempt_at: dueAt,
+      last_attempt_at: null,
+      delivered_at: null,
+      locked_by: null,
+      locked_until: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** Wraps the outbox so every order change also feeds the legacy bridge (see the module comment). */
+export function withLegacyBridge<T extends Outbox>(inner: T): T {
+  const listeners: (() => void)[] = [];
+  const wake = () => {
+    for (const l of listeners) l();
+  };
+  return {
+    ...inner,
+    onCommitted(listener: () => void) {
+      inner.onCommitted(listener);
+      listeners.push(listener);
+    },
+    async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {
+      await inner.publish(tx, agg, topics, occurredAt);
+      if (topics.length === 0) return;
+      const created = topics.includes('order.created');
+      if (created) {
+        const target = await automaticPostTarget(tx.db, agg, false);
+        if (target) {
+          await insertLegacyMessage(tx.db, agg, target, occurredAt, occurredAt);
+          if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
+          tx.afterCommit(wake);
+        }
+      }
+      await recordChange(tx, agg, created);
+    },
+  };
+}
