@@ -4,8 +4,9 @@
  *
  * Fairness (SPEC §4):
  * - at most `concurrency` requests in flight, at most `maxInFlightPerSubscription` to one
- *   subscription; claimed messages over that cap wait here (their lease kept alive), and a
- *   saturated subscription is left out of the next claims;
+ *   subscription; claimed messages over that cap wait here (their lease kept alive, at most one
+ *   cap's worth per subscription, the rest go straight back to the queue) without taking a
+ *   slot, and a saturated subscription is left out of the next claims;
  * - first attempts are claimed before retries, and retries may use at most half the slots, so a
  *   backlog of retries never delays a new message.
  */
@@ -51,6 +52,8 @@ export class Dispatcher {
   private timers: NodeJS.Timeout[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
   private retryTimerAt = Infinity;
+  /** something was due but could not be claimed: wake on the next finished send. */
+  private dueButBlocked = false;
 
   constructor(private readonly o: DispatcherOptions) {
     this.writer = new OutcomeWriter(o.database, o.workerId);
@@ -117,7 +120,14 @@ export class Dispatcher {
     try {
       const at = await nextDueAt(this.o.database.kysely);
       if (at === null) return this.o.pollIntervalMs;
-      return Math.min(this.o.pollIntervalMs, Math.max(0, at - Date.now()));
+      if (at <= Date.now()) {
+        // Due, yet nothing was claimed: its subscription is at its in-flight cap (or disabled),
+        // or our slots are full. Looping at once would spin (and starve the event loop on
+        // SQLite, whose driver never yields); a finished send wakes us, polling is the fallback.
+        this.dueButBlocked = true;
+        return this.o.pollIntervalMs;
+      }
+      return Math.min(this.o.pollIntervalMs, at - Date.now());
     } catch {
       return this.o.pollIntervalMs;
     }
@@ -138,9 +148,8 @@ export class Dispatcher {
   }
 
   private freeSlots(): number {
-    let waiting = 0;
-    for (const list of this.waitingPerSub.values()) waiting += list.length;
-    return this.o.concurrency - this.sending - waiting;
+    // Waiting messages take no slot: a hanging subscription's backlog must not starve others.
+    return this.o.concurrency - this.sending;
   }
 
   private saturatedSubscriptions(): string[] {
@@ -164,8 +173,9 @@ export class Dispatcher {
       const retryRoom = Math.floor(this.o.concurrency / 2) - this.retriesSending - first.length;
       const retryLimit = Math.max(0, Math.min(MAX_CLAIM_BATCH, free - first.length, retryRoom));
       const retries = await this.claim('retry', retryLimit);
-      for (const m of [...first, ...retries]) this.dispatch(m);
-      total += first.length + retries.length;
+      const excess = [...first, ...retries].filter((m) => !this.dispatch(m));
+      if (excess.length) await releaseClaims(this.o.database.kysely, this.o.workerId, excess.map((m) => m.id), Date.now());
+      total += first.length + retries.length - excess.length;
       const saturated = first.length === firstLimit || (retryLimit > 0 && retries.length === retryLimit);
       if (!saturated) break;
       this.mayHaveMore = true;
@@ -188,16 +198,20 @@ export class Dispatcher {
     return claimed;
   }
 
-  private dispatch(message: ClaimedMessage): void {
-    this.held.set(message.id, message);
+  /** Sends, or queues behind the subscription's cap; false (not kept) when that queue is full. */
+  private dispatch(message: ClaimedMessage): boolean {
     const sub = message.subscription_uuid;
     if ((this.sendingPerSub.get(sub) ?? 0) >= this.o.maxInFlightPerSubscription) {
-      const list = this.waitingPerSub.get(sub);
-      if (list) list.push(message);
-      else this.waitingPerSub.set(sub, [message]);
-      return;
+      const list = this.waitingPerSub.get(sub) ?? [];
+      if (list.length >= this.o.maxInFlightPerSubscription) return false;
+      list.push(message);
+      this.waitingPerSub.set(sub, list);
+      this.held.set(message.id, message);
+      return true;
     }
+    this.held.set(message.id, message);
     this.send(message);
+    return true;
   }
 
   private send(message: ClaimedMessage): void {
@@ -218,6 +232,10 @@ export class Dispatcher {
       const next = queue?.shift();
       if (queue && queue.length === 0) this.waitingPerSub.delete(sub);
       if (next && this.running) this.send(next);
+      if (this.dueButBlocked) {
+        this.dueButBlocked = false;
+        this.wake();
+      }
       this.wakeIfRoom();
     });
     this.sends.add(task);
@@ -242,10 +260,23 @@ export class Dispatcher {
     try {
       const held = await this.writer.record(result.attempt, result.outcome);
       if (!held) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
+      else if (result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
       else if (result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
     } catch (err) {
       this.o.log.warn({ err, messageId: message.message_id }, 'could not record the outcome; the message will be sent again when its lease expires');
     }
+  }
+
+  /**
+   * The subscription answered 410 and is disabled: the messages claimed for it and still waiting
+   * here are not sent; they go back to the queue, parked until it is enabled again.
+   */
+  private async giveBackWaiting(sub: string): Promise<void> {
+    const waiting = this.waitingPerSub.get(sub);
+    if (!waiting) return;
+    this.waitingPerSub.delete(sub);
+    for (const m of waiting) this.held.delete(m.id);
+    await releaseClaims(this.o.database.kysely, this.o.workerId, waiting.map((m) => m.id), Date.now());
   }
 
   /** Wakes the loop when a retry scheduled by this worker falls due (sooner than the poll). */

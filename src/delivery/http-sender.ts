@@ -218,7 +218,9 @@ export function classifyError(err: unknown): ErrorClass {
   if (err instanceof GuardError || codes.includes('blocked_target')) return 'blocked_target';
   if (codes.some((c) => DNS_CODES.has(c))) return 'dns_error';
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return 'timeout';
-  if (codes.some(isTlsCode) || chain.some((e) => e.library === 'SSL routines')) return 'tls_error';
+  // A peer that hangs up mid-handshake (e.g. https:// to a plain-HTTP port) is a TLS failure,
+  // though Node reports it as ECONNRESET: say so, not "connection reset".
+  if (codes.some(isTlsCode) || chain.some((e) => e.library === 'SSL routines' || e.message.includes('before secure TLS connection was established'))) return 'tls_error';
   if (codes.includes('ECONNREFUSED')) return 'connection_refused';
   if (codes.some((c) => RESET_CODES.has(c))) return 'connection_reset';
   return 'network_error';

@@ -120,12 +120,19 @@ export async function extendLeases(db: Db, workerId: string, rowIds: readonly nu
   return Number(result.numUpdatedRows);
 }
 
-/** Gives claimed messages back unsent (shutdown): due again at once. */
+/**
+ * Gives claimed messages back unsent (shutdown, 410): due again at once, or parked (like
+ * holdSubscription does) when their subscription is no longer active.
+ */
 export async function releaseClaims(db: Db, workerId: string, rowIds: readonly number[], now: number): Promise<void> {
   if (rowIds.length === 0) return;
   await db
     .updateTable('webhook_messages')
-    .set({ locked_by: null, locked_until: null, next_attempt_at: now })
+    .set({
+      locked_by: null,
+      locked_until: null,
+      next_attempt_at: sql<number | null>`case when (select s.status from webhook_subscriptions s where s.uuid = webhook_messages.subscription_uuid) = 'active' then cast(${now} as bigint) else null end`,
+    })
     .where('id', 'in', [...rowIds])
     .where('locked_by', '=', workerId)
     .execute();
@@ -172,7 +179,7 @@ export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRe
           next_attempt_at:
             outcome.nextAttemptAt === null
               ? null
-              : sql<number | null>`case when (select status from webhook_subscriptions where uuid = ${attempt.subscriptionUuid}) = 'active' then ${outcome.nextAttemptAt} else null end`,
+              : sql<number | null>`case when (select status from webhook_subscriptions where uuid = ${attempt.subscriptionUuid}) = 'active' then cast(${outcome.nextAttemptAt} as bigint) else null end`,
         })
         .executeTakeFirst();
       break;
