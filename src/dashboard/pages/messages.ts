@@ -1,0 +1,149 @@
+/**
+ * One message: why it failed (first), its attempts on a timeline, the next retry, the headers
+ * and body that were sent, and resend.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { AttemptRow, MessageRow, SubscriptionRow } from '../../db/schema.js';
+import { deliverNow } from '../../delivery/deliver-now.js';
+import { deliveryHeaders, sign, signingKeyFromUuid } from '../../delivery/signer.js';
+import { findMessage } from '../../webhooks/deliveries.js';
+import { findSubscription } from '../../webhooks/subscriptions.js';
+import { VERSION } from '../../version.js';
+import { sendFlash } from '../actions.js';
+import { redirectWith, render, sessionOf, type DashboardContext } from '../context.js';
+import { html, path, type SafeHtml } from '../html.js';
+import { csrfField, statusBadge } from '../layout.js';
+import { attemptExplanation, attemptsOf, attemptSummary, messageState, type MessageState } from '../queries.js';
+import { formatDuration, relative, timeTag } from '../time.js';
+import { messagePath } from './overview.js';
+import { subscriptionPath } from './subscriptions.js';
+
+interface MessageParams {
+  uuid: string;
+  id: string;
+}
+
+/** The body as readable JSON (it is sent compact); the exact bytes are shown separately. */
+function prettyBody(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/** The request headers of an attempt, rebuilt exactly: the signature is a function of what was sent. */
+export function headersSent(sub: SubscriptionRow, message: MessageRow, attempt: AttemptRow): Record<string, string> {
+  const timestampSec = Math.floor(attempt.started_at / 1000);
+  const signature = sign(signingKeyFromUuid(sub.uuid), message.message_id, timestampSec, message.body);
+  return deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attempt.attempt_number, version: VERSION });
+}
+
+const STATE_TEXT: Record<MessageState, string> = {
+  waiting: 'Waiting for its first attempt.',
+  sending: 'Being sent right now.',
+  retrying: 'The last attempt failed; another one is scheduled.',
+  held: 'Held: the subscription is disabled. It is sent when the subscription is enabled again.',
+  delivered: 'Delivered.',
+  failed: 'Failed for good: every retry was used. Resend it once the receiver is fixed.',
+  cancelled: 'Cancelled.',
+};
+
+function timeline(attempts: AttemptRow[], message: MessageRow, state: MessageState, tz: string, now: number): SafeHtml {
+  const items = attempts.map((a) => {
+    const ok = a.error_class === null;
+    return html`<li class="${ok ? 'ok' : 'bad'}">
+      <h3>Attempt ${a.attempt_number}: ${ok ? 'delivered' : 'failed'}</h3>
+      <dl class="facts">
+        <dt>Started</dt><dd>${timeTag(a.started_at, tz)}</dd>
+        <dt>Duration</dt><dd>${formatDuration(a.duration_ms)}</dd>
+        <dt>Answer</dt><dd>${a.status_code !== null ? `HTTP ${a.status_code} ${STATUS_CODES[a.status_code] ?? ''}` : html`<span class="muted">no HTTP answer</span>`}</dd>
+        ${a.error_class ? html`<dt>Error class</dt><dd><code>${a.error_class}</code></dd>` : ''}
+        ${a.error_message ? html`<dt>Error</dt><dd>${a.error_message}</dd>` : ''}
+      </dl>
+      ${a.response_body
+        ? html`<details${ok ? '' : html` open`}><summary>Response body${a.response_body.length >= 16384 ? ' (the first 16 KiB)' : ''}</summary><pre>${a.response_body}</pre></details>`
+        : html`<p class="muted">Empty response body.</p>`}
+    </li>`;
+  });
+  if (state === 'retrying' || state === 'waiting') {
+    items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>${timeTag(message.next_attempt_at, tz)} (${relative(message.next_attempt_at ?? now, now)})</p></li>`);
+  } else if (state === 'held') {
+    items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>When the subscription is enabled again.</p></li>`);
+  }
+  return items.length ? html`<ol class="timeline">${items}</ol>` : html`<p>No attempt yet.</p>`;
+}
+
+export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext): void {
+  const hidden = { schema: { hide: true } };
+
+  app.get('/subscriptions/:uuid/messages/:id', hidden, async (request, reply) => {
+    const session = sessionOf(request);
+    const tz = session.auth.timezone;
+    const { uuid, id } = request.params as MessageParams;
+    const sub = await findSubscription(ctx.db, session.auth.storeId, uuid);
+    const message = await findMessage(ctx.db, session.auth.storeId, sub.uuid, id);
+    const attempts = await attemptsOf(ctx.db, session.auth.storeId, message.id);
+    const now = ctx.now();
+    const state = messageState(message, now);
+    const last = attempts[attempts.length - 1];
+
+    const why =
+      last && last.error_class !== null && state !== 'delivered'
+        ? html`<section class="problem" aria-labelledby="why"><h2 id="why">Why it failed</h2>
+            <p><strong>${attemptSummary(last)}</strong> on attempt ${last.attempt_number}, ${timeTag(last.started_at, tz)}.</p>
+            <p>${attemptExplanation(last)}</p>
+            ${last.response_body ? html`<p>The receiver answered:</p><pre>${last.response_body.slice(0, 2000)}</pre>` : ''}
+          </section>`
+        : '';
+
+    const headers = last ? headersSent(sub, message, last) : null;
+    const body = html`
+      <p><a href="${subscriptionPath(sub.uuid)}">← Subscription to ${sub.topic}</a></p>
+      <h1>Message <code>${message.message_id}</code></h1>
+      <dl class="facts">
+        <dt>State</dt><dd>${statusBadge(state)} ${STATE_TEXT[state]}</dd>
+        <dt>Topic</dt><dd><code>${message.topic}</code></dd>
+        <dt>Order</dt><dd>${message.order_id !== null ? html`<a href="${path('orders', message.order_id)}">Order ${message.order_id}</a>` : html`<span class="muted">none</span>`}</dd>
+        <dt>Receiver</dt><dd><code>${sub.url}</code> ${sub.status === 'disabled' ? statusBadge('disabled') : ''}</dd>
+        <dt>Created</dt><dd>${timeTag(message.created_at, tz)}</dd>
+        <dt>Attempts</dt><dd>${message.attempt_count}</dd>
+        <dt>Last attempt</dt><dd>${timeTag(message.last_attempt_at, tz)}</dd>
+        <dt>Delivered</dt><dd>${timeTag(message.delivered_at, tz)}</dd>
+        <dt>Next retry</dt><dd>${message.status === 'pending' && message.next_attempt_at !== null ? html`${timeTag(message.next_attempt_at, tz)} (${relative(message.next_attempt_at, now)})` : state === 'held' ? 'when the subscription is enabled' : html`<span class="muted">none</span>`}</dd>
+      </dl>
+      <form method="post" action="${path('subscriptions', sub.uuid, 'messages', message.message_id, 'resend')}" class="actions">
+        ${csrfField(session.csrfToken)}
+        <button type="submit">Resend now</button>
+        <span class="hint">Sends the same bytes again now, with the same <code>webhook-id</code>; a failure starts a fresh retry schedule.</span>
+      </form>
+      ${why}
+
+      <h2 id="attempts">Attempts</h2>
+      ${timeline(attempts, message, state, tz, now)}
+
+      <h2 id="headers">Headers sent</h2>
+      ${headers
+        ? html`<p class="hint">As sent on attempt ${last!.attempt_number}. <code>webhook-timestamp</code>, <code>webhook-signature</code> and <code>webhook-attempt</code> change with each attempt; <code>webhook-id</code> never does.</p>
+          <div class="scroll"><table><thead><tr><th scope="col">Header</th><th scope="col">Value</th></tr></thead>
+          <tbody>${Object.entries(headers).map(([k, v]) => html`<tr><th scope="row"><code>${k}</code></th><td><code>${v}</code></td></tr>`)}</tbody></table></div>`
+        : html`<p>Not sent yet.</p>`}
+
+      <h2 id="body">Body</h2>
+      <pre>${prettyBody(message.body)}</pre>
+      <details><summary>The exact bytes sent (${Buffer.byteLength(message.body, 'utf8')} bytes)</summary><pre>${message.body}</pre></details>`;
+    return render(ctx, request, reply, { title: `Message ${message.message_id}`, section: 'subscriptions', body });
+  });
+
+  app.post('/subscriptions/:uuid/messages/:id/resend', hidden, async (request, reply) => {
+    const session = sessionOf(request);
+    const { uuid, id } = request.params as MessageParams;
+    const sub = await findSubscription(ctx.db, session.auth.storeId, uuid);
+    const message = await findMessage(ctx.db, session.auth.storeId, sub.uuid, id);
+    const sent = await deliverNow(ctx.database, ctx.sender, message.id, session.auth.storeId, ctx.sendSettings);
+    if (sent.status === 'sent' && sent.result.outcome.kind === 'failed') ctx.onRequeued();
+    request.log.info({ message: message.message_id, outcome: sent.status === 'sent' ? sent.result.outcome.kind : 'busy' }, 'message resent (dashboard)');
+    return redirectWith(ctx, request, reply, messagePath(sub.uuid, message.message_id), sendFlash('Resend', sent, session.auth.timezone));
+  });
+}
