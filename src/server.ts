@@ -21,6 +21,10 @@ import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
+import { listenRoutes } from './toolkit/server/listen-route.js';
+import { dashboardRoutes } from './dashboard/plugin.js';
+import { legacyRoutes } from './legacy/routes.js';
+import { withLegacyBridge } from './legacy/sink.js';
 import { createOutbox } from './webhooks/outbox.js';
 import { webhooksRoutes } from './webhooks/routes.js';
 
@@ -66,7 +70,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       totalTimeoutMs: config.requestTimeoutMs,
       userAgent: `storehook/${VERSION}`,
     });
-    const outbox = createOutbox();
+    // The legacy bridge rides on every order change: automatic POST + change log (src/legacy/sink.ts).
+    const outbox = withLegacyBridge(createOutbox());
     const role = options.api ? (options.dispatcher ? 'serve' : 'api') : 'worker';
     const metrics = createMetrics(database, role, () => dispatcher?.inFlight ?? 0);
     if (options.dispatcher) {
@@ -102,10 +107,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
           async (api) => {
             await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
           },
+          async (api) => {
+            await api.register(listenRoutes, { database, outbox });
+          },
           // (more authenticated /api/v1 plugins go here, one entry each)
         ],
         rootPlugins: [
           async (root) => opsRoutes(root, { database, metrics, role }),
+          async (root) => dashboardRoutes(root, { database, config, sender: s, guard, onRequeued: () => d?.wake() }),
+          // The old XML Webhooks extension at /webhooks/*. TODO(dashboard): pass resolveDashboardSession (src/legacy/routes.ts).
+          async (root) => {
+            await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, onQueued: () => d?.wake() });
+          },
           // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],
       });

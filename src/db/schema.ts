@@ -179,6 +179,58 @@ export interface WebhookAttemptsTable {
   worker_id: string;
 }
 
+/** A signed-in dashboard browser (src/dashboard/sessions.ts); the cookie's id is stored hashed. */
+export interface DashboardSessionsTable {
+  id_hash: string;
+  user_id: number;
+  store_id: number;
+  csrf_token: string;
+  /** a one-shot message for the next page (JSON `{kind, text}`), or null. */
+  flash: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+/** One topic an order change emitted, for the live stream (`storehook listen`); kept 7 days. */
+export interface StoreEventsTable {
+  /** increasing; the stream's resume cursor (SSE `id:`). */
+  id: Id;
+  store_id: number;
+  topic: string;
+  order_id: number;
+  created_at: number;
+}
+
+/** The old XML Webhooks extension of one store (src/legacy); a row once it was ever enabled. */
+export interface LegacySettingsTable {
+  store_id: number;
+  /** 0/1: the `/webhooks/*` actions answer only while this is 1. */
+  enabled: number;
+  /** sha256 of the store's legacy key (the `key` parameter); null until one is issued. */
+  key_hash: string | null;
+  key_prefix: string | null;
+  key_created_at: number | null;
+  /** 0/1: also send the automatic POST for orders created through the API (MCF skipped them). */
+  include_api_orders: number;
+  /** the internal `legacy.order_xml` subscription that carries the automatic POST; null when no URL is set. */
+  subscription_uuid: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * When each order was created and last changed, on the legacy bridge's change clock: stamped at
+ * the end of the change's own transaction, under a lock the `changes` reader waits on, so paging
+ * by whole seconds never skips a slow transaction (src/legacy/change-log.ts).
+ */
+export interface LegacyOrderChangesTable {
+  order_id: number;
+  store_id: number;
+  created_at: number;
+  changed_at: number;
+}
+
 export interface Schema {
   stores: StoresTable;
   api_users: ApiUsersTable;
@@ -191,6 +243,10 @@ export interface Schema {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_messages: WebhookMessagesTable;
   webhook_attempts: WebhookAttemptsTable;
+  store_events: StoreEventsTable;
+  dashboard_sessions: DashboardSessionsTable;
+  legacy_settings: LegacySettingsTable;
+  legacy_order_changes: LegacyOrderChangesTable;
 }
 
 export type Store = Selectable<StoresTable>;

@@ -16,9 +16,18 @@ import type { MessageBody } from './topics.js';
 /** PostgreSQL channel that wakes every dispatcher when messages commit. */
 export const WAKE_CHANNEL = 'storehook_messages';
 
+/**
+ * Advisory lock (class, 0) every writer of `store_events` holds shared from before its id is drawn
+ * until commit (PostgreSQL). The live stream takes it exclusively for an instant to learn an id
+ * below which every row is final, so a slow transaction's smaller id is never skipped.
+ */
+export const STORE_EVENTS_LOCK = 0x53484556;
+
 export interface Outbox extends OrderEventSink {
   /** called after a commit that added messages (in-process wake-up). */
   onCommitted(listener: () => void): void;
+  /** called after a commit that appended store events (the live stream of `storehook listen`). */
+  onEvents(listener: (storeId: number) => void): void;
 }
 
 export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown): string {
@@ -28,13 +37,25 @@ export function renderMessageBody(messageId: string, topic: string, createdAt: n
 
 export function createOutbox(): Outbox {
   const listeners: (() => void)[] = [];
+  const eventListeners: ((storeId: number) => void)[] = [];
   const wake = () => {
     for (const l of listeners) l();
   };
   return {
     onCommitted: (listener) => void listeners.push(listener),
+    onEvents: (listener) => void eventListeners.push(listener),
     async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {
       if (topics.length === 0) return;
+      // The store's event feed (one row per topic), whether or not anything subscribes.
+      const storeId = agg.order.store_id;
+      if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock_shared(${STORE_EVENTS_LOCK}, 0)`.execute(tx.db);
+      await tx.db
+        .insertInto('store_events')
+        .values(topics.map((topic) => ({ store_id: storeId, topic, order_id: agg.order.id, created_at: occurredAt })))
+        .execute();
+      tx.afterCommit(() => {
+        for (const l of eventListeners) l(storeId);
+      });
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
         .select(['uuid', 'topic', 'expands'])

@@ -13,7 +13,7 @@ import type { NetworkGuard } from '../delivery/network-guard.js';
 import { recoverFailed } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import { conflict, invalid } from '../errors.js';
-import { nowMs } from '../time.js';
+import { isoTime, nowMs } from '../time.js';
 import { VERSION } from '../version.js';
 import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
 import { renderMessageBody } from './outbox.js';
@@ -166,12 +166,14 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const now = nowMs();
-    const since = parseTimeParam('since', request.body.since)!;
+    const since = parseTimeParam('since', request.body.since);
+    // An empty string parses to "not given"; since is required, so say so instead of failing later.
+    if (since === undefined) throw invalid('since', 'is required: an ISO-8601 date-time with offset, e.g. 2026-11-27T08:00:00Z');
     const until = parseTimeParam('until', request.body.until) ?? now;
     if (since > until) throw invalid('since', 'is after until');
     const dryRun = request.body.dry_run ?? false;
     const count = await recoverFailed(db, request.auth.storeId, sub.uuid, since, until, now, dryRun);
     if (!dryRun && count > 0) options.onRequeued?.();
-    return { data: { count, dry_run: dryRun, since: new Date(since).toISOString(), until: new Date(until).toISOString() } };
+    return { data: { count, dry_run: dryRun, since: isoTime(since), until: isoTime(until) } };
   });
 };

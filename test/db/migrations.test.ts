@@ -23,6 +23,10 @@ const SCHEMA_TABLES = {
   webhook_subscriptions: true,
   webhook_messages: true,
   webhook_attempts: true,
+  store_events: true,
+  dashboard_sessions: true,
+  legacy_settings: true,
+  legacy_order_changes: true,
 } as const satisfies Record<keyof Schema, true>;
 const TABLES = Object.keys(SCHEMA_TABLES).sort() as (keyof Schema)[];
 

@@ -5,12 +5,18 @@
 import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../connection.js';
 import { initialSchema } from './0001-initial.js';
+import { legacySchema } from './0002-legacy.js';
+import { dashboardSchema } from './0003-dashboard.js';
+import { storeEventsSchema } from './0004-store-events.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
 // Kysely runs these in name order; never rename or edit one that has shipped: add a new one.
 const ALL: Record<string, MigrationFactory> = {
   '0001-initial': initialSchema,
+  '0002-legacy': legacySchema,
+  '0003-dashboard': dashboardSchema,
+  '0004-store-events': storeEventsSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
