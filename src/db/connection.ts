@@ -77,8 +77,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     query_timeout: 30_000,
     keepAlive: true,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart) must not crash the process: idle clients
+  // report on the pool, checked-out ones (e.g. between the statements of a transaction) on
+  // themselves. The failed query rejects as usual, and the pool drops the broken client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

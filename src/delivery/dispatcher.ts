@@ -257,13 +257,30 @@ export class Dispatcher {
       return;
     }
     this.o.onAttempt?.(message, result);
-    try {
-      const held = await this.writer.record(result.attempt, result.outcome);
-      if (!held) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
-      else if (result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
-      else if (result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
-    } catch (err) {
-      this.o.log.warn({ err, messageId: message.message_id }, 'could not record the outcome; the message will be sent again when its lease expires');
+    const held = await this.recordWithRetry(message, result);
+    if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
+    else if (held && result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
+    else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
+  }
+
+  /**
+   * Writes the outcome, retrying while the database is briefly unavailable: the message stays held
+   * (its lease kept alive by the heartbeat), so a database hiccup does not turn a delivered message
+   * into a duplicate. Gives up only when stopping; then the lease expiry resends it (at least once).
+   * Returns whether the lease was still held, or null when the outcome could not be written.
+   */
+  private async recordWithRetry(message: ClaimedMessage, result: AttemptResult): Promise<boolean | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writer.record(result.attempt, result.outcome);
+      } catch (err) {
+        if (!this.running || attempt >= 30) {
+          this.o.log.warn({ err, messageId: message.message_id }, 'could not record the outcome; the message will be sent again when its lease expires');
+          return null;
+        }
+        if (attempt === 1) this.o.log.warn({ err, messageId: message.message_id }, 'recording the outcome failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
+      }
     }
   }
 

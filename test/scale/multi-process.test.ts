@@ -5,7 +5,8 @@
  * arriving when a worker is SIGKILLed or PostgreSQL restarts mid-run.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
@@ -86,6 +87,7 @@ async function createOrders(cluster: Cluster, count: number, concurrency = 24): 
           if (res.status === 200) break;
           if (res.status !== 503 && res.status !== 500) throw new Error(`order ${i}: HTTP ${res.status}`);
         } catch (err) {
+          if (api.proc.exitCode !== null || api.proc.signalCode !== null) throw new Error(`API process ${api.url} died:\n${api.output()}`);
           if (attempt > 60) throw err;
         }
         await sleep(250);
@@ -186,8 +188,20 @@ describe('scale-out on PostgreSQL: 2 APIs, 3 workers', { skip: enabled ? false :
     const creating = createOrders(cluster, ORDERS);
     await waitFor(() => receiver.distinct > (ORDERS * SUBSCRIPTIONS) / 4, 300_000, () => 'a quarter of the messages');
     const version = readdirSync('/etc/postgresql')[0]!;
-    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { stdio: 'ignore' });
-    // Health reports unavailable at some point and ready again afterwards, without help.
+    const restart = promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart']);
+    // While the database is down, health says so (503, JSON), and answers instead of hanging.
+    const healthSeen = new Set<number>();
+    let restarted = false;
+    void restart.finally(() => (restarted = true));
+    while (!restarted) {
+      const res = await fetch(`${cluster.workers[0]!.url}/healthz`, { signal: AbortSignal.timeout(5000) });
+      healthSeen.add(res.status);
+      if (res.status === 503) assert.equal(((await res.json()) as { status: string }).status, 'unavailable');
+      else await res.arrayBuffer();
+      await sleep(20);
+    }
+    await restart;
+    assert.ok(healthSeen.has(503), `health reported the outage (saw ${[...healthSeen].join(', ')})`);
     await creating;
     await waitFor(async () => {
       try {
@@ -200,6 +214,7 @@ describe('scale-out on PostgreSQL: 2 APIs, 3 workers', { skip: enabled ? false :
     assert.ok(created >= ORDERS, `${created} orders committed`);
     assert.equal(receiver.distinct, created * SUBSCRIPTIONS, 'every committed order reached every subscription');
     for (const p of [...cluster.apis, ...cluster.workers]) {
+      assert.equal(p.proc.exitCode, null, `a process died during the restart:\n${p.output()}`);
       const health = await fetch(`${p.url}/healthz`);
       assert.equal(health.status, 200, `${p.url} healthy again`);
     }
