@@ -1,44 +1,15 @@
 /** Dashboard actions that send now: the test message and resend, through the same code as the API. */
 import { STATUS_CODES } from 'node:http';
 import type { SubscriptionRow } from '../db/schema.js';
-import { deliverNow, type DeliverNowResult } from '../delivery/deliver-now.js';
-import { newMessageId } from '../delivery/signer.js';
-import { renderMessageBody } from '../webhooks/outbox.js';
-import { TEST_TOPIC } from '../webhooks/topics.js';
+import type { DeliverNowResult } from '../delivery/deliver-now.js';
+import { sendTestMessage as sendSubscriptionTest } from '../webhooks/test-message.js';
 import type { DashboardContext } from './context.js';
 import type { Flash } from './sessions.js';
 import { formatDuration, formatLocal } from './time.js';
 
-/**
- * `POST /api/v1/webhooks/{uuid}/test` does the same (src/webhooks/routes.ts): store a
- * `webhook.test` message that is not due (this request sends it), then send it once.
- */
-export async function sendTestMessage(ctx: DashboardContext, sub: SubscriptionRow): Promise<{ messageId: string; sent: DeliverNowResult }> {
-  const now = ctx.now();
-  const messageId = newMessageId();
-  const data = { message: 'This is a test message from storehook.', subscription: { topic: sub.topic, url: sub.url, expands: JSON.parse(sub.expands) as string[] } };
-  const inserted = await ctx.db
-    .insertInto('webhook_messages')
-    .values({
-      message_id: messageId,
-      store_id: sub.store_id,
-      subscription_uuid: sub.uuid,
-      topic: TEST_TOPIC,
-      order_id: null,
-      body: renderMessageBody(messageId, TEST_TOPIC, now, data),
-      status: 'pending',
-      attempt_count: 0,
-      created_at: now,
-      next_attempt_at: null,
-      last_attempt_at: null,
-      delivered_at: null,
-      locked_by: null,
-      locked_until: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const sent = await deliverNow(ctx.database, ctx.sender, inserted.id, sub.store_id, ctx.sendSettings);
-  return { messageId, sent };
+/** The test message, exactly as `POST /api/v1/webhooks/{uuid}/test` sends it. */
+export function sendTestMessage(ctx: DashboardContext, sub: SubscriptionRow): Promise<{ messageId: string; sent: DeliverNowResult }> {
+  return sendSubscriptionTest(ctx.database, ctx.sender, ctx.sendSettings, sub, ctx.now());
 }
 
 /** The flash message that reports a send (test or resend). */

@@ -6,9 +6,9 @@
  * `where id = ? and locked_by = ?`: a worker that lost its lease cannot overwrite the outcome of
  * the worker that took over (ARCHITECTURE invariant 2).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
-import type { Schema } from '../db/schema.js';
+import type { Schema, WebhookMessagesTable } from '../db/schema.js';
 
 type Db = Kysely<Schema>;
 
@@ -35,6 +35,45 @@ export interface ClaimOptions {
   kind: ClaimKind;
   /** subscriptions already at their in-flight cap in this worker. */
   excludeSubscriptions: readonly string[];
+}
+
+export interface NewMessage {
+  messageId: string;
+  storeId: number;
+  subscriptionUuid: string;
+  topic: string;
+  orderId: number | null;
+  /** the exact bytes every attempt will send. */
+  body: string;
+  createdAt: number;
+  /** when the first attempt is due; null for a message its creator sends itself (test). */
+  dueAt: number | null;
+}
+
+/** The row of a message that has not been tried yet. */
+export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
+  return {
+    message_id: m.messageId,
+    store_id: m.storeId,
+    subscription_uuid: m.subscriptionUuid,
+    topic: m.topic,
+    order_id: m.orderId,
+    body: m.body,
+    status: 'pending',
+    attempt_count: 0,
+    created_at: m.createdAt,
+    next_attempt_at: m.dueAt,
+    last_attempt_at: null,
+    delivered_at: null,
+    locked_by: null,
+    locked_until: null,
+  };
+}
+
+/** Adds one message to the queue; returns its row id. */
+export async function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
+  const row = await db.insertInto('webhook_messages').values(newMessageRow(m)).returning('id').executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
+import { enqueueMessage } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderTopic } from '../orders/events.js';
@@ -48,28 +49,16 @@ export async function automaticPostTarget(db: Tx['db'], agg: OrderAggregate, exp
  * die first, the dispatcher still sends it then.
  */
 export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, target: LegacyPostTarget, now: number, dueAt: number): Promise<number> {
-  const messageId = newMessageId();
-  const row = await db
-    .insertInto('webhook_messages')
-    .values({
-      message_id: messageId,
-      store_id: agg.order.store_id,
-      subscription_uuid: target.subscriptionUuid,
-      topic: LEGACY_ORDER_XML_TOPIC,
-      order_id: agg.order.id,
-      body: ordersDocument([agg], { timezone: target.timezone }),
-      status: 'pending',
-      attempt_count: 0,
-      created_at: now,
-      next_attempt_at: dueAt,
-      last_attempt_at: null,
-      delivered_at: null,
-      locked_by: null,
-      locked_until: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+  return enqueueMessage(db, {
+    messageId: newMessageId(),
+    storeId: agg.order.store_id,
+    subscriptionUuid: target.subscriptionUuid,
+    topic: LEGACY_ORDER_XML_TOPIC,
+    orderId: agg.order.id,
+    body: ordersDocument([agg], { timezone: target.timezone }),
+    createdAt: now,
+    dueAt,
+  });
 }
 
 /** Wraps the outbox so every order change also feeds the legacy bridge (see the module comment). */

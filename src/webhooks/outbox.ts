@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { OrderExpand } from '../api/schemas/orders.js';
+import { newMessageRow } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
@@ -74,22 +75,16 @@ export function createOutbox(): Outbox {
           rendered.set(s.expands, data);
         }
         const messageId = newMessageId();
-        return {
-          message_id: messageId,
-          store_id: agg.order.store_id,
-          subscription_uuid: s.uuid,
+        return newMessageRow({
+          messageId,
+          storeId: agg.order.store_id,
+          subscriptionUuid: s.uuid,
           topic: s.topic,
-          order_id: agg.order.id,
+          orderId: agg.order.id,
           body: renderMessageBody(messageId, s.topic, occurredAt, data),
-          status: 'pending' as const,
-          attempt_count: 0,
-          created_at: occurredAt,
-          next_attempt_at: occurredAt,
-          last_attempt_at: null,
-          delivered_at: null,
-          locked_by: null,
-          locked_until: null,
-        };
+          createdAt: occurredAt,
+          dueAt: occurredAt,
+        });
       });
       // Topics are published in the order the change lists them, so insert in that order.
       rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));

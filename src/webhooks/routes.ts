@@ -11,14 +11,13 @@ import { deliverNow } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
 import { recoverFailed } from '../delivery/queue.js';
-import { newMessageId } from '../delivery/signer.js';
 import { conflict, invalid } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
 import { VERSION } from '../version.js';
 import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
-import { renderMessageBody } from './outbox.js';
+import { sendTestMessage } from './test-message.js';
 import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, renderSubscription, updateSubscription, type SubscriptionPolicy } from './subscriptions.js';
-import { exampleMessage, TEST_TOPIC, TOPICS } from './topics.js';
+import { exampleMessage, TOPICS } from './topics.js';
 
 export interface WebhooksRoutesOptions {
   database: Database;
@@ -96,31 +95,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     schema: { tags, summary: 'Send a webhook.test message now and answer with the outcome', params: UuidParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
-    const now = nowMs();
-    const messageId = newMessageId();
-    const data = { message: 'This is a test message from storehook.', subscription: { topic: sub.topic, url: sub.url, expands: JSON.parse(sub.expands) as string[] } };
-    const inserted = await db
-      .insertInto('webhook_messages')
-      .values({
-        message_id: messageId,
-        store_id: sub.store_id,
-        subscription_uuid: sub.uuid,
-        topic: TEST_TOPIC,
-        order_id: null,
-        body: renderMessageBody(messageId, TEST_TOPIC, now, data),
-        status: 'pending',
-        attempt_count: 0,
-        created_at: now,
-        // Not due: this request sends it itself, right below.
-        next_attempt_at: null,
-        last_attempt_at: null,
-        delivered_at: null,
-        locked_by: null,
-        locked_until: null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const sent = await deliverNow(database, sender, inserted.id, request.auth.storeId, sendSettings);
+    const { messageId, sent } = await sendTestMessage(database, sender, sendSettings, sub, nowMs());
     if (sent.status === 'busy') throw conflict('The test message is being sent by another process; look it up in the delivery log.');
     const message = await findMessage(db, request.auth.storeId, sub.uuid, messageId);
     return { data: { delivery: renderDelivery(message), attempt: renderAttemptRecord(sent.result.attempt) } };
