@@ -71,7 +71,7 @@ function table(rows: Record<string, unknown>[]): string {
 
 function banner(server: RunningServer, cfg: Config, role: string): void {
   const lines = [`storehook ${VERSION} ${role} on ${server.url}`, `  database: ${server.database.location} (${server.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`];
-  if (role !== 'worker') lines.push(`  API docs: ${server.url}/docs`);
+  if (role !== 'worker') lines.push(`  dashboard: ${server.url}/  (sign in with an API user's e-mail and key)`, `  API docs:  ${server.url}/docs`);
   const creds = server.demoCredentials;
   if (creds) {
     lines.push(
