@@ -1,11 +1,21 @@
 /**
  * Logger options shared by every process. Secrets never reach a log line: credentials and
- * signatures are redacted, and `key=` query parameters (legacy bridge) are masked in URLs.
+ * signatures are redacted, `key=` query parameters (legacy bridge) are masked in URLs, and a
+ * subscription uuid in a path — it is also the signing key — is replaced by a short fingerprint
+ * that still lets an operator tell subscriptions apart.
  */
+import { createHash } from 'node:crypto';
 import type { LoggerOptions } from 'pino';
 
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** A non-reversible tag for a subscription uuid, safe for logs. */
+export function uuidFingerprint(uuid: string): string {
+  return `sub#${createHash('sha256').update(uuid.toLowerCase()).digest('hex').slice(0, 10)}`;
+}
+
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:key|api_key|token)=)[^&#]*/gi, '$1***');
+  return url.replace(/([?&](?:key|api_key|token)=)[^&#]*/gi, '$1***').replace(UUID, uuidFingerprint);
 }
 
 export function loggerOptions(level: string): LoggerOptions {

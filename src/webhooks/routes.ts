@@ -13,6 +13,7 @@ import type { NetworkGuard } from '../delivery/network-guard.js';
 import { recoverFailed } from '../delivery/queue.js';
 import { conflict, invalid } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
+import { uuidFingerprint } from '../log.js';
 import { VERSION } from '../version.js';
 import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
 import { sendTestMessage } from './test-message.js';
@@ -59,7 +60,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     schema: { tags, summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await createSubscription(database, policy, { storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
-    request.log.info({ subscription: row.uuid.slice(0, 8), topic: row.topic }, 'webhook subscription created');
+    request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created');
     return { data: renderSubscription(row) };
   });
 

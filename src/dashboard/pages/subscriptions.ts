@@ -17,6 +17,7 @@ import { csrfField, statusBadge } from '../layout.js';
 import { lastAttempts, listMessages, MESSAGE_FILTERS, messageState, problemCounts, type MessageFilter, type MessageQuery } from '../queries.js';
 import { parseLocalInput, relative, timeTag, toLocalInput, utcIso } from '../time.js';
 import { messagePath } from './overview.js';
+import { uuidFingerprint } from '../../log.js';
 
 const SUBSCRIPTIONS_PER_PAGE = 50;
 const MESSAGES_PER_PAGE = 25;
@@ -186,7 +187,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const expands = fields(request.body, 'expands');
     try {
       const row = await createSubscription(ctx.database, ctx.policy, { storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
-      request.log.info({ subscription: row.uuid.slice(0, 8), topic: row.topic }, 'webhook subscription created (dashboard)');
+      request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created (dashboard)');
       return redirectWith(ctx, request, reply, subscriptionPath(row.uuid), { kind: 'ok', text: `Subscription created: ${row.topic} messages now go to ${row.url}. Send a test message to check the receiver.` });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.status !== 400 && error.status !== 409)) throw error;
@@ -340,7 +341,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const session = sessionOf(request);
     const sub = await loadEditable(request);
     await deleteSubscription(ctx.database, session.auth.storeId, sub.uuid);
-    request.log.info({ subscription: sub.uuid.slice(0, 8) }, 'webhook subscription deleted (dashboard)');
+    request.log.info({ subscription: uuidFingerprint(sub.uuid) }, 'webhook subscription deleted (dashboard)');
     return redirectWith(ctx, request, reply, '/subscriptions', { kind: 'ok', text: `Subscription to ${sub.topic} at ${sub.url} deleted.` });
   });
 
@@ -386,7 +387,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     if (typeof window === 'string') throw new DomainError(400, window);
     const count = await recoverFailed(ctx.db, session.auth.storeId, sub.uuid, window.since, window.until, ctx.now(), false);
     if (count > 0) ctx.onRequeued();
-    request.log.info({ subscription: sub.uuid.slice(0, 8), count }, 'failed messages recovered (dashboard)');
+    request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'failed messages recovered (dashboard)');
     return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid, { status: 'pending' }) + '#messages', {
       kind: 'ok',
       text: count ? `${count} failed message${count === 1 ? ' is' : 's are'} queued again and will be sent shortly.` : 'No failed messages were left in that window.',
