@@ -4,9 +4,12 @@
  *
  * Fairness (SPEC §4):
  * - at most `concurrency` requests in flight, at most `maxInFlightPerSubscription` to one
- *   subscription; claimed messages over that cap wait here (their lease kept alive, at most one
- *   cap's worth per subscription, the rest go straight back to the queue) without taking a
- *   slot, and a saturated subscription is left out of the next claims;
+ *   subscription; claimed messages over that cap wait here (their lease kept alive, at most a few
+ *   caps' worth per subscription, the rest go straight back to the queue) without taking a slot,
+ *   and a saturated subscription is left out of the next claims until it has room again;
+ * - a slot is freed when the HTTP exchange ends; the outcome is written afterwards, in batches,
+ *   so the database's commit latency does not cap the request rate (writes that pile up past
+ *   `concurrency` hold back new claims);
  * - first attempts are claimed before retries, and retries may use at most half the slots, so a
  *   backlog of retries never delays a new message.
  */
@@ -35,6 +38,8 @@ export interface DispatcherOptions {
 }
 
 const MAX_CLAIM_BATCH = 100;
+/** claimed messages one subscription may have waiting here, in caps (× maxInFlightPerSubscription). */
+const WAITING_CAPS = 4;
 
 export class Dispatcher {
   private readonly held = new Map<number, ClaimedMessage>();
@@ -54,6 +59,10 @@ export class Dispatcher {
   private retryTimerAt = Infinity;
   /** something was due but could not be claimed: wake on the next finished send. */
   private dueButBlocked = false;
+  /** subscriptions left out of the last claim because they were saturated here. */
+  private excluded = new Set<string>();
+  /** outcomes sent but not yet written. */
+  private pendingWrites = 0;
 
   constructor(private readonly o: DispatcherOptions) {
     this.writer = new OutcomeWriter(o.database, o.workerId);
@@ -149,12 +158,15 @@ export class Dispatcher {
 
   private freeSlots(): number {
     // Waiting messages take no slot: a hanging subscription's backlog must not starve others.
-    return this.o.concurrency - this.sending;
+    // Unwritten outcomes beyond one round of slots mean the database lags: claim less.
+    return this.o.concurrency - this.sending - Math.max(0, this.pendingWrites - this.o.concurrency);
   }
 
   private saturatedSubscriptions(): string[] {
-    const out = new Set<string>(this.waitingPerSub.keys());
-    for (const [sub, n] of this.sendingPerSub) if (n >= this.o.maxInFlightPerSubscription) out.add(sub);
+    const out = new Set<string>();
+    const cap = this.o.maxInFlightPerSubscription;
+    for (const [sub, list] of this.waitingPerSub) if (list.length >= cap) out.add(sub);
+    for (const [sub, n] of this.sendingPerSub) if (n >= cap && (this.waitingPerSub.get(sub)?.length ?? 0) >= cap) out.add(sub);
     return [...out];
   }
 
@@ -186,13 +198,15 @@ export class Dispatcher {
   private async claim(kind: ClaimKind, limit: number): Promise<ClaimedMessage[]> {
     if (limit <= 0) return [];
     const started = performance.now();
+    const exclude = this.saturatedSubscriptions();
+    for (const sub of exclude) this.excluded.add(sub);
     const claimed = await claimDue(this.o.database, {
       workerId: this.o.workerId,
       now: Date.now(),
       leaseMs: this.o.leaseMs,
       limit,
       kind,
-      excludeSubscriptions: this.saturatedSubscriptions(),
+      excludeSubscriptions: exclude,
     });
     this.o.onClaim?.(kind, claimed.length, performance.now() - started);
     return claimed;
@@ -203,7 +217,7 @@ export class Dispatcher {
     const sub = message.subscription_uuid;
     if ((this.sendingPerSub.get(sub) ?? 0) >= this.o.maxInFlightPerSubscription) {
       const list = this.waitingPerSub.get(sub) ?? [];
-      if (list.length >= this.o.maxInFlightPerSubscription) return false;
+      if (list.length >= WAITING_CAPS * this.o.maxInFlightPerSubscription) return false;
       list.push(message);
       this.waitingPerSub.set(sub, list);
       this.held.set(message.id, message);
@@ -220,25 +234,38 @@ export class Dispatcher {
     this.sending++;
     if (isRetry) this.retriesSending++;
     this.sendingPerSub.set(sub, (this.sendingPerSub.get(sub) ?? 0) + 1);
-    const task = this.deliver(message).finally(() => {
-      this.sends.delete(task);
-      this.held.delete(message.id);
-      this.sending--;
-      if (isRetry) this.retriesSending--;
-      const left = (this.sendingPerSub.get(sub) ?? 1) - 1;
-      if (left > 0) this.sendingPerSub.set(sub, left);
-      else this.sendingPerSub.delete(sub);
-      const queue = this.waitingPerSub.get(sub);
-      const next = queue?.shift();
-      if (queue && queue.length === 0) this.waitingPerSub.delete(sub);
-      if (next && this.running) this.send(next);
-      if (this.dueButBlocked) {
-        this.dueButBlocked = false;
-        this.wake();
-      }
-      this.wakeIfRoom();
-    });
+    const task = this.deliver(message, isRetry);
     this.sends.add(task);
+    void task.finally(() => this.sends.delete(task));
+  }
+
+  private async deliver(message: ClaimedMessage, isRetry: boolean): Promise<void> {
+    let result: AttemptResult | null = null;
+    try {
+      result = await performAttempt(this.o.sender, message, { retryBaseMs: this.o.retryBaseMs, version: this.o.version });
+    } catch (err) {
+      // performAttempt does not throw for delivery failures; this is a bug. The lease expires and
+      // the message is tried again, so nothing is lost.
+      this.o.log.error({ err, messageId: message.message_id }, 'delivery attempt crashed');
+    } finally {
+      this.releaseSlot(message.subscription_uuid, isRetry, result?.outcome.kind === 'gone');
+    }
+    if (!result) {
+      this.held.delete(message.id);
+      return;
+    }
+    this.o.onAttempt?.(message, result);
+    this.pendingWrites++;
+    try {
+      const held = await this.recordWithRetry(message, result);
+      if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
+      else if (held && result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
+      else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
+    } finally {
+      this.pendingWrites--;
+      this.held.delete(message.id);
+      this.wakeIfRoom();
+    }
   }
 
   private wakeIfRoom(): void {
@@ -246,21 +273,25 @@ export class Dispatcher {
     if (this.mayHaveMore && this.freeSlots() >= Math.max(1, Math.floor(this.o.concurrency / 4))) this.wake();
   }
 
-  private async deliver(message: ClaimedMessage): Promise<void> {
-    let result: AttemptResult;
-    try {
-      result = await performAttempt(this.o.sender, message, { retryBaseMs: this.o.retryBaseMs, version: this.o.version });
-    } catch (err) {
-      // performAttempt does not throw for delivery failures; this is a bug. The lease expires and
-      // the message is tried again, so nothing is lost.
-      this.o.log.error({ err, messageId: message.message_id }, 'delivery attempt crashed');
-      return;
+  /** The HTTP exchange is over: free its slot, start the next waiting message, claim if useful. */
+  private releaseSlot(sub: string, isRetry: boolean, gone: boolean): void {
+    this.sending--;
+    if (isRetry) this.retriesSending--;
+    const left = (this.sendingPerSub.get(sub) ?? 1) - 1;
+    if (left > 0) this.sendingPerSub.set(sub, left);
+    else this.sendingPerSub.delete(sub);
+    // After a 410 nothing more goes to that receiver; its waiting messages are given back.
+    const queue = gone ? undefined : this.waitingPerSub.get(sub);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) this.waitingPerSub.delete(sub);
+    if (next && this.running) this.send(next);
+    const roomAgain = this.excluded.has(sub) && (this.waitingPerSub.get(sub)?.length ?? 0) < this.o.maxInFlightPerSubscription;
+    if (roomAgain) this.excluded.delete(sub);
+    if (this.dueButBlocked || roomAgain) {
+      this.dueButBlocked = false;
+      this.wake();
     }
-    this.o.onAttempt?.(message, result);
-    const held = await this.recordWithRetry(message, result);
-    if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
-    else if (held && result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
-    else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
+    this.wakeIfRoom();
   }
 
   /**
