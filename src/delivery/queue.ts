@@ -12,6 +12,9 @@ import type { Schema, WebhookMessagesTable } from '../db/schema.js';
 
 type Db = Kysely<Schema>;
 
+const PENDING = sql.lit('pending' as const);
+const ZERO = sql.lit(0);
+
 export type ClaimKind = 'first' | 'retry';
 
 export interface ClaimedMessage {
@@ -91,9 +94,11 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
         .selectFrom('webhook_messages as m')
         .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
         .select('m.id')
-        .where('m.status', '=', 'pending')
+        // Literals, not parameters: SQLite uses a partial index only when it can see that the
+        // query's terms imply the index's WHERE (status = 'pending' and attempt_count …).
+        .where('m.status', '=', PENDING)
         .where('m.next_attempt_at', '<=', o.now)
-        .where('m.attempt_count', o.kind === 'first' ? '=' : '>', 0)
+        .where('m.attempt_count', o.kind === 'first' ? '=' : '>', ZERO)
         .where('s.status', '=', 'active')
         .orderBy('m.next_attempt_at')
         .limit(o.limit);
@@ -307,8 +312,8 @@ export async function nextDueAt(db: Db): Promise<number | null> {
       db
         .selectFrom('webhook_messages')
         .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-        .where('status', '=', 'pending')
-        .where('attempt_count', op, 0)
+        .where('status', '=', PENDING)
+        .where('attempt_count', op, ZERO)
         .executeTakeFirst(),
     ),
   );
@@ -318,17 +323,13 @@ export async function nextDueAt(db: Db): Promise<number | null> {
 
 /** Deletes finished messages older than the retention, a small batch at a time. */
 export async function pruneFinished(db: Db, cutoff: number, batch: number): Promise<number> {
-  const old = db
-    .selectFrom('webhook_messages')
-    .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'delivered'), eb('delivered_at', '<', cutoff)]),
-        eb.and([eb('status', '=', 'failed'), eb('last_attempt_at', '<', cutoff)]),
-      ]),
-    )
-    .limit(batch);
-  const result = await db.deleteFrom('webhook_messages').where('id', 'in', old).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  // Two look-ups, each on its partial index (literal statuses, see PENDING above).
+  let deleted = 0;
+  for (const [status, column] of [['delivered', 'delivered_at'], ['failed', 'last_attempt_at']] as const) {
+    const old = db.selectFrom('webhook_messages').select('id').where('status', '=', sql.lit(status)).where(column, '<', cutoff).limit(batch);
+    const result = await db.deleteFrom('webhook_messages').where('id', 'in', old).executeTakeFirst();
+    deleted += Number(result.numDeletedRows);
+  }
+  return deleted;
 }
 

@@ -18,7 +18,7 @@ export interface Metrics {
 export function createMetrics(database: Database, role: string, inFlight: () => number): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
-  collectDefaultMetrics({ register: registry, prefix: 'storehook_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'storehook_' });
 
   const attempts = new Counter({
     name: 'storehook_delivery_attempts_total',
@@ -60,22 +60,33 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
       this.set(inFlight());
     },
   });
+  // Counting a large backlog costs real time (and blocks the event loop on SQLite): reuse a
+  // count for a few seconds rather than recount on every scrape.
+  let cached: { at: number; counts: Record<'due' | 'scheduled' | 'held' | 'failed', number> } | null = null;
+  const queueCounts = async () => {
+    const now = Date.now();
+    if (cached && now - cached.at < 5_000) return cached.counts;
+    // Each sub-count names its statuses literally, so SQLite can use the partial indexes.
+    const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
+      select
+        (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at <= ${now})
+          + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at <= ${now}) as due,
+        (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at > ${now})
+          + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at > ${now}) as scheduled,
+        (select count(*) from webhook_messages where status = 'pending' and next_attempt_at is null) as held,
+        (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
+    const r = row.rows[0]!;
+    cached = { at: now, counts: { due: Number(r.due), scheduled: Number(r.scheduled), held: Number(r.held), failed: Number(r.failed) } };
+    return cached.counts;
+  };
   const queue = new Gauge({
     name: 'storehook_messages',
     help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (pending, subscription disabled), failed',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const now = Date.now();
-      const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
-        select
-          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at <= ${now}) as due,
-          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at > ${now}) as scheduled,
-          (select count(*) from webhook_messages where status = 'pending' and next_attempt_at is null) as held,
-          (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
-      const r = row.rows[0];
-      if (!r) return;
-      for (const state of ['due', 'scheduled', 'held', 'failed'] as const) queue.set({ state }, Number(r[state]));
+      const counts = await queueCounts();
+      for (const state of ['due', 'scheduled', 'held', 'failed'] as const) queue.set({ state }, counts[state]);
     },
   });
 

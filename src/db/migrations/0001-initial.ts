@@ -184,10 +184,18 @@ export function initialSchema(dialect: Dialect) {
         .columns(['subscription_uuid', 'created_at', 'id'])
         .execute();
       await db.schema.createIndex('webhook_messages_order').on('webhook_messages').columns(['order_id']).execute();
+      // Retention: delivered messages by delivery time, failed ones by their last attempt.
       await db.schema
-        .createIndex('webhook_messages_retention')
+        .createIndex('webhook_messages_delivered')
         .on('webhook_messages')
-        .columns(['status', 'last_attempt_at'])
+        .column('delivered_at')
+        .where(sql.ref('status'), '=', 'delivered')
+        .execute();
+      await db.schema
+        .createIndex('webhook_messages_failed')
+        .on('webhook_messages')
+        .column('last_attempt_at')
+        .where(sql.ref('status'), '=', 'failed')
         .execute();
 
       await withId(db.schema.createTable('webhook_attempts'), dialect)
