@@ -58,7 +58,7 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
   sqlite.pragma('foreign_keys = ON');
   // Admin commands may write beside a running server: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -66,6 +66,34 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
     sqliteFile: file,
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * Kysely prepares every query anew; on SQLite preparing costs as much as running a small
+ * statement. The same SQL text (parameters are bound separately) reuses its statement. Safe
+ * because Kysely runs each statement to completion synchronously before the next one.
+ */
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        // native methods need the real database as `this`
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      }
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (!statement) {
+          statement = target.prepare(source);
+          // Queries with IN lists vary in text: keep the cache bounded.
+          if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
+          cache.set(source, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {

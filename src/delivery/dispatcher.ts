@@ -39,7 +39,7 @@ export interface DispatcherOptions {
 
 const MAX_CLAIM_BATCH = 100;
 /** claimed messages one subscription may have waiting here, in caps (× maxInFlightPerSubscription). */
-const WAITING_CAPS = 4;
+const WAITING_CAPS = 8;
 
 export class Dispatcher {
   private readonly held = new Map<number, ClaimedMessage>();
@@ -63,6 +63,12 @@ export class Dispatcher {
   private excluded = new Set<string>();
   /** outcomes sent but not yet written. */
   private pendingWrites = 0;
+  /**
+   * How many first attempts the last claim could actually keep. Claiming far more than the
+   * subscriptions' caps allow only to give the rest back costs two writes per message, so the
+   * next claim asks for about as many as were kept.
+   */
+  private claimHint = MAX_CLAIM_BATCH;
 
   constructor(private readonly o: DispatcherOptions) {
     this.writer = new OutcomeWriter(o.database, o.workerId);
@@ -180,16 +186,29 @@ export class Dispatcher {
         this.mayHaveMore = true;
         break;
       }
-      const firstLimit = Math.min(MAX_CLAIM_BATCH, free);
+      const firstLimit = Math.min(MAX_CLAIM_BATCH, free, this.claimHint);
       const first = await this.claim('first', firstLimit);
       const retryRoom = Math.floor(this.o.concurrency / 2) - this.retriesSending - first.length;
       const retryLimit = Math.max(0, Math.min(MAX_CLAIM_BATCH, free - first.length, retryRoom));
       const retries = await this.claim('retry', retryLimit);
       const excess = [...first, ...retries].filter((m) => !this.dispatch(m));
+      if (first.length > 0) {
+        const kept = first.length - excess.filter((m) => m.attempt_count === 0).length;
+        this.claimHint = Math.max(this.o.maxInFlightPerSubscription, Math.min(MAX_CLAIM_BATCH, excess.length ? kept : kept * 2));
+      }
       if (excess.length) await releaseClaims(this.o.database.kysely, this.o.workerId, excess.map((m) => m.id), Date.now());
       total += first.length + retries.length - excess.length;
       const saturated = first.length === firstLimit || (retryLimit > 0 && retries.length === retryLimit);
       if (!saturated) break;
+      // Everything claimed went to subscriptions that are now full: claiming again at once would
+      // only scan past their rows. A send that frees room wakes the loop.
+      const claimedSubs = new Set([...first, ...retries].map((m) => m.subscription_uuid));
+      const stillOpen = [...claimedSubs].some((sub) => (this.waitingPerSub.get(sub)?.length ?? 0) < this.o.maxInFlightPerSubscription);
+      if (!stillOpen && claimedSubs.size < this.o.concurrency / this.o.maxInFlightPerSubscription) {
+        this.mayHaveMore = true;
+        for (const sub of claimedSubs) this.excluded.add(sub);
+        break;
+      }
       this.mayHaveMore = true;
     }
     return total;
