@@ -100,7 +100,12 @@ forEachDialect('changes paging under concurrent order creation', (dialect) => {
     let doneAt = 0;
     const creators = (async () => {
       const workers = Array.from({ length: 6 }, async () => {
-        for (let k = 0; k < 30; k++) created.push((await createOrder(ctx, body)).order.id);
+        for (let k = 0; k < 30; k++) {
+          created.push((await createOrder(ctx, body)).order.id);
+          // Spread the creations over a few seconds, so that paging has seconds to cut at even
+          // on a fast machine.
+          await sleep(60);
+        }
       });
       await Promise.all(workers);
       done = true;
