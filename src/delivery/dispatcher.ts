@@ -205,7 +205,8 @@ export class Dispatcher {
       const claimedSubs = new Set([...first, ...retries].map((m) => m.subscription_uuid));
       const stillOpen = [...claimedSubs].some((sub) => (this.waitingPerSub.get(sub)?.length ?? 0) < this.o.maxInFlightPerSubscription);
       if (!stillOpen && claimedSubs.size < this.o.concurrency / this.o.maxInFlightPerSubscription) {
-        this.mayHaveMore = true;
+        // Not `mayHaveMore`: a freed slot must not trigger a claim that skips these subscriptions'
+        // rows one by one; each one wakes the loop itself when it has room again.
         for (const sub of claimedSubs) this.excluded.add(sub);
         break;
       }
