@@ -2,11 +2,10 @@
  * The `storehook` command. Every command finds its database the same way (SPEC §5a): flags win
  * over environment variables, which win over defaults.
  */
-import { Command, Option } from 'commander';
-import { AdminError, createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
-import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from './config.js';
-import { openDatabase, type Database } from './db/connection.js';
-import { migrateToLatest } from './db/migrate.js';
+import { Command } from 'commander';
+import { createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
+import { config, fail, print, withDatabase, withSettings } from './commands/support.js';
+import type { Config, SettingName } from './config.js';
 import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
 import { registerLegacyCommands } from './legacy/commands.js';
 import type { RunningServer } from './server.js';
@@ -15,51 +14,6 @@ import { registerToolkitCommands } from './toolkit/commands.js';
 import { VERSION } from './version.js';
 
 const DB_SETTINGS: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync'];
-
-function withSettings(cmd: Command, names: SettingName[] = Object.keys(SETTINGS) as SettingName[]): Command {
-  for (const name of names) {
-    const s = SETTINGS[name];
-    const isBool = typeof s.default === 'boolean';
-    cmd.addOption(new Option(isBool ? `--${s.flag}` : `--${s.flag} <value>`, `${s.description} [${s.env}]`));
-  }
-  return cmd;
-}
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`storehook: ${message}\n`);
-  process.exit(code);
-}
-
-function config(flags: Record<string, unknown>): Config {
-  try {
-    return loadConfig(flags);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message, 2);
-    throw err;
-  }
-}
-
-/** Opens and migrates the database for an admin command, with one clear line on failure. */
-async function withDatabase<T>(flags: Record<string, unknown>, work: (db: Database) => Promise<T>): Promise<T> {
-  const cfg = config(flags);
-  let database: Database;
-  try {
-    database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, sqliteSync: cfg.sqliteSync, poolSize: 2 });
-    await migrateToLatest(database);
-  } catch (err) {
-    fail(`cannot open the database (${cfg.databaseUrl ? 'DATABASE_URL' : `STOREHOOK_DATA_DIR=${cfg.dataDir}`}): ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    return await work(database);
-  } catch (err) {
-    if (err instanceof AdminError) fail(err.message);
-    throw err;
-  } finally {
-    await database.close();
-  }
-}
-
-const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
 
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';

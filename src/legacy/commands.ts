@@ -7,57 +7,15 @@
  *   storehook stores legacy --store acme --post-url https://erp.example/mcf-orders
  *   storehook stores legacy --store acme --clear-post-url | --include-api-orders yes|no | --disable
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { AdminError, findStore } from '../admin/stores.js';
-import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from '../config.js';
-import { openDatabase, type Database } from '../db/connection.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { print, withDatabase, withSettings } from '../commands/support.js';
+import type { SettingName } from '../config.js';
 import { NetworkGuard } from '../delivery/network-guard.js';
 import { isoTime } from '../time.js';
 import { clearPostUrl, disableLegacy, issueLegacyKey, legacyStatus, setIncludeApiOrders, setPostUrl, type LegacyStatus } from './settings.js';
 
 const SETTING_NAMES: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync', 'allowTargets', 'httpsOnly'];
-
-function withSettings(cmd: Command): Command {
-  for (const name of SETTING_NAMES) {
-    const s = SETTINGS[name];
-    const isBool = typeof s.default === 'boolean';
-    cmd.addOption(new Option(isBool ? `--${s.flag}` : `--${s.flag} <value>`, `${s.description} [${s.env}]`));
-  }
-  return cmd;
-}
-
-function fail(message: string, code = 1): never {
-  process.stderr.write(`storehook: ${message}\n`);
-  process.exit(code);
-}
-
-const print = (value: unknown): void => void process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
-
-async function withDatabase<T>(flags: Record<string, unknown>, work: (db: Database, cfg: Config) => Promise<T>): Promise<T> {
-  let cfg: Config;
-  try {
-    cfg = loadConfig(flags);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message, 2);
-    throw err;
-  }
-  let database: Database;
-  try {
-    database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, sqliteSync: cfg.sqliteSync, poolSize: 2 });
-    await migrateToLatest(database);
-  } catch (err) {
-    fail(`cannot open the database (${cfg.databaseUrl ? 'DATABASE_URL' : `STOREHOOK_DATA_DIR=${cfg.dataDir}`}): ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    return await work(database, cfg);
-  } catch (err) {
-    if (err instanceof AdminError) fail(err.message);
-    throw err;
-  } finally {
-    await database.close();
-  }
-}
 
 export function statusJson(s: LegacyStatus): Record<string, unknown> {
   return {
@@ -94,7 +52,7 @@ function yesNo(raw: string): boolean {
 
 /** Adds `legacy-key` and `legacy` to the `stores` command. */
 export function registerLegacyCommands(stores: Command): void {
-  withSettings(stores.command('legacy-key'))
+  withSettings(stores.command('legacy-key'), SETTING_NAMES)
     .description('Enable the old XML Webhooks extension (/webhooks/*) for a store and print its key once')
     .requiredOption('--store <name>', 'store name or id')
     .option('--rotate', 'replace the existing key; the old one stops working at once')
@@ -113,7 +71,7 @@ export function registerLegacyCommands(stores: Command): void {
       }),
     );
 
-  withSettings(stores.command('legacy'))
+  withSettings(stores.command('legacy'), SETTING_NAMES)
     .description("Show or change a store's legacy Webhooks settings: automatic POST URL, API orders, disable")
     .requiredOption('--store <name>', 'store name or id')
     .option('--post-url <url>', 'POST each new order as XML to this URL (delivered with retries, like JSON webhooks)')

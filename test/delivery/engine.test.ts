@@ -9,31 +9,14 @@
  * (Retry-After: retry-after.test.ts; 410: gone.test.ts; the last retry: retry-limit.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { verify } from '../../src/sdk/verify.js';
 import { VERSION } from '../../src/version.js';
 import { forEachDialect } from '../helpers/database.js';
-import { flatHeaders, sleep, startEngine, verifyBoth, waitUntil, whsecOf, type Engine } from '../helpers/engine.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { flatHeaders, perTestFixtures, sleep, verifyBoth, waitUntil, whsecOf } from '../helpers/engine.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
-
-async function engine(dialect: 'sqlite' | 'postgres', options: Parameters<typeof startEngine>[1] = {}): Promise<Engine> {
-  const e = await startEngine(dialect, options);
-  cleanups.push(() => e.close());
-  return e;
-}
-
-/** Closed before the engine (registered later): hung requests end at once, and stop() is quick. */
-async function receiver(handler?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(handler);
-  cleanups.push(() => r.close());
-  return r;
-}
+const { engine, receiver } = perTestFixtures();
 
 forEachDialect('delivery engine', (dialect) => {
   test('a committed order is delivered at once, signed, with the documented headers and no uuid', async () => {

@@ -4,28 +4,12 @@
  * webhook-ids and bytes, once it is enabled again (PATCH status active).
  */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import { forEachDialect } from '../helpers/database.js';
-import { sleep, startEngine, startOwnDispatcher, verifyBoth, waitUntil, type Engine } from '../helpers/engine.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { perTestFixtures, sleep, startOwnDispatcher, verifyBoth, waitUntil } from '../helpers/engine.js';
+import type { Receiver } from '../helpers/receiver.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
-
-async function engine(dialect: 'sqlite' | 'postgres', options: Parameters<typeof startEngine>[1] = {}): Promise<Engine> {
-  const e = await startEngine(dialect, options);
-  cleanups.push(() => e.close());
-  return e;
-}
-
-/** Closed before the engine (registered later): hung requests end at once, and stop() is quick. */
-async function receiver(handler?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(handler);
-  cleanups.push(() => r.close());
-  return r;
-}
+const { engine, receiver, cleanups } = perTestFixtures();
 
 forEachDialect('410 Gone', (dialect) => {
   test('410 disables the subscription with a reason; its queued messages wait and go out when enabled again', async () => {

@@ -6,30 +6,14 @@
  * no earlier than that.
  */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import type { AttemptResult } from '../../src/delivery/attempt.js';
 import type { ClaimedMessage } from '../../src/delivery/queue.js';
 import { forEachDialect } from '../helpers/database.js';
-import { startEngine, startOwnDispatcher, waitUntil, type Engine } from '../helpers/engine.js';
-import { startReceiver, type Receiver, type ReceiverReply } from '../helpers/receiver.js';
+import { perTestFixtures, startOwnDispatcher, waitUntil } from '../helpers/engine.js';
+import type { Receiver, ReceiverReply } from '../helpers/receiver.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-});
-
-async function engine(dialect: 'sqlite' | 'postgres', options: Parameters<typeof startEngine>[1] = {}): Promise<Engine> {
-  const e = await startEngine(dialect, options);
-  cleanups.push(() => e.close());
-  return e;
-}
-
-/** Closed before the engine (registered later): hung requests end at once, and stop() is quick. */
-async function receiver(handler?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(handler);
-  cleanups.push(() => r.close());
-  return r;
-}
+const { engine, receiver, cleanups } = perTestFixtures();
 
 forEachDialect('Retry-After', (dialect) => {
   test('Retry-After on 429 and 503 (seconds, HTTP-date) is honoured within [scheduled, 2×scheduled], and only there', async () => {

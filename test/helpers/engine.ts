@@ -5,6 +5,7 @@
  * receivers of test/helpers/receiver.ts can be subscribed through the API.
  */
 import assert from 'node:assert/strict';
+import { afterEach } from 'node:test';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -19,7 +20,7 @@ import { verify } from '../../src/sdk/verify.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { VERSION } from '../../src/version.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
-import type { ReceivedRequest } from './receiver.js';
+import { startReceiver, type ReceivedRequest, type Receiver } from './receiver.js';
 
 export interface ApiAnswer<T = unknown> {
   status: number;
@@ -243,6 +244,35 @@ export function startOwnDispatcher(e: Engine, o: OwnDispatcherOptions): { dispat
     async close() {
       await dispatcher.stop(1000);
       await sender.close();
+    },
+  };
+}
+
+/**
+ * Engines and receivers for one test file, closed after each test in reverse order: receivers
+ * (started after their engine) close first, so hung requests end at once and stop() is quick.
+ */
+export function perTestFixtures(): {
+  engine(dialect: Dialect, options?: EngineOptions): Promise<Engine>;
+  receiver(handler?: Parameters<typeof startReceiver>[0]): Promise<Receiver>;
+  /** more clean-ups to run after the test. */
+  cleanups: (() => Promise<unknown>)[];
+} {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+  });
+  return {
+    cleanups,
+    async engine(dialect, options = {}) {
+      const e = await startEngine(dialect, options);
+      cleanups.push(() => e.close());
+      return e;
+    },
+    async receiver(handler) {
+      const r = await startReceiver(handler);
+      cleanups.push(() => r.close());
+      return r;
     },
   };
 }
