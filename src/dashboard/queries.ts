@@ -1,12 +1,13 @@
 /** Read-only queries behind the dashboard pages, every one scoped by store. */
 import { STATUS_CODES } from 'node:http';
 import { sql, type Kysely } from 'kysely';
-import type { AttemptRow, MessageRow, Schema, SubscriptionRow } from '../db/schema.js';
+import type { AttemptRow, Schema, SubscriptionRow } from '../db/schema.js';
+import { LISTED_COLUMNS, messagesOf, newestFirstPage, type ListedMessage } from '../webhooks/deliveries.js';
+
+export type { ListedMessage };
 
 type Db = Kysely<Schema>;
-export type ListedMessage = Omit<MessageRow, 'body'>;
 
-const LISTED = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until'] as const;
 
 /**
  * What a message is doing, in the words the dashboard uses:
@@ -41,7 +42,7 @@ export interface MessageQuery {
 }
 
 export async function listMessages(db: Db, storeId: number, uuid: string, q: MessageQuery, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
-  let base = db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('subscription_uuid', '=', uuid);
+  let base = messagesOf(db, storeId, uuid);
   switch (q.status) {
     case 'problems':
       base = base.where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempt_count', '>', 0)])]));
@@ -57,15 +58,7 @@ export async function listMessages(db: Db, storeId: number, uuid: string, q: Mes
   }
   if (q.from !== undefined) base = base.where('created_at', '>=', q.from);
   if (q.to !== undefined) base = base.where('created_at', '<=', q.to);
-  const total = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await base
-    .select([...LISTED])
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
-  return { rows, total: Number(total.n) };
+  return newestFirstPage(base, page, pageSize);
 }
 
 export async function attemptsOf(db: Db, storeId: number, messageRowId: number): Promise<AttemptRow[]> {
@@ -222,7 +215,7 @@ export async function troubledSubscriptions(db: Db, storeId: number): Promise<Tr
       latest =
         (await db
           .selectFrom('webhook_messages')
-          .select([...LISTED])
+          .select([...LISTED_COLUMNS])
           .where('store_id', '=', storeId)
           .where('subscription_uuid', '=', subscription.uuid)
           .where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempt_count', '>', 0)])]))
@@ -242,7 +235,7 @@ export async function recentProblems(db: Db, storeId: number, limit: number): Pr
   return db
     .selectFrom('webhook_messages as m')
     .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
-    .select(LISTED.map((c) => `m.${c}` as const))
+    .select(LISTED_COLUMNS.map((c) => `m.${c}` as const))
     .select('s.url')
     .where('m.store_id', '=', storeId)
     .where((eb) => eb.or([eb('m.status', '=', 'failed'), eb.and([eb('m.status', '=', 'pending'), eb('m.attempt_count', '>', 0)])]))
@@ -257,7 +250,7 @@ export async function messagesOfOrder(db: Db, storeId: number, orderId: number):
   return db
     .selectFrom('webhook_messages as m')
     .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
-    .select(LISTED.map((c) => `m.${c}` as const))
+    .select(LISTED_COLUMNS.map((c) => `m.${c}` as const))
     .select('s.url')
     .where('m.store_id', '=', storeId)
     .where('m.order_id', '=', orderId)

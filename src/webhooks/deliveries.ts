@@ -1,5 +1,5 @@
 /** The delivery log: messages of one subscription and their attempts, scoped by store. */
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Attempt, Delivery, DeliveryDetail } from '../api/schemas/webhooks.js';
 import type { AttemptRow, MessageRow, MessageStatus, Schema } from '../db/schema.js';
 import type { AttemptRecord } from '../delivery/queue.js';
@@ -7,9 +7,11 @@ import { notFound } from '../errors.js';
 import { isoTime } from '../time.js';
 
 type Db = Kysely<Schema>;
-type ListedMessage = Omit<MessageRow, 'body'>;
+export type ListedMessage = Omit<MessageRow, 'body'>;
+type MessagesQuery = SelectQueryBuilder<Schema, 'webhook_messages', object>;
 
-const LISTED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until'] as const;
+/** Every column but the body: what lists need. */
+export const LISTED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until'] as const;
 
 export function renderDelivery(m: ListedMessage): Delivery {
   return {
@@ -62,10 +64,20 @@ export interface DeliveryFilter {
 }
 
 export async function listDeliveries(db: Db, storeId: number, uuid: string, filter: DeliveryFilter, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
-  let q = db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('subscription_uuid', '=', uuid);
+  let q = messagesOf(db, storeId, uuid);
   if (filter.status) q = q.where('status', '=', filter.status);
   if (filter.from !== undefined) q = q.where('created_at', '>=', filter.from);
   if (filter.to !== undefined) q = q.where('created_at', '<=', filter.to);
+  return newestFirstPage(q, page, pageSize);
+}
+
+/** The messages of one subscription in one store: the start of every log query. */
+export function messagesOf(db: Db, storeId: number, uuid: string): MessagesQuery {
+  return db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('subscription_uuid', '=', uuid);
+}
+
+/** One page of a filtered message query, newest first, with the total it pages through. */
+export async function newestFirstPage(q: MessagesQuery, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
   const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q
     .select([...LISTED_COLUMNS])
