@@ -7,9 +7,9 @@
  *   subscription; claimed messages over that cap wait here (their lease kept alive, at most a few
  *   caps' worth per subscription, the rest go straight back to the queue) without taking a slot,
  *   and a saturated subscription is left out of the next claims until it has room again;
- * - the per-subscription slot is freed when the HTTP exchange ends, and the outcome is written
- *   afterwards in batches; a message counts against `concurrency` until its outcome is written,
- *   so at most `concurrency` deliveries per worker are unrecorded when it crashes;
+ * - a slot is freed when the HTTP exchange ends; the outcome is written afterwards, in batches,
+ *   so the database's commit latency does not cap the request rate (writes that pile up past
+ *   `concurrency` hold back new claims);
  * - first attempts are claimed before retries, and retries may use at most half the slots, so a
  *   backlog of retries never delays a new message.
  */
@@ -63,8 +63,6 @@ export class Dispatcher {
   private excluded = new Set<string>();
   /** outcomes sent but not yet written. */
   private pendingWrites = 0;
-  /** subscriptions that just answered 410: nothing more is started for them here. */
-  private readonly gone = new Set<string>();
   /**
    * How many first attempts the last claim could actually keep. Claiming far more than the
    * subscriptions' caps allow only to give the rest back costs two writes per message, so the
@@ -166,9 +164,8 @@ export class Dispatcher {
 
   private freeSlots(): number {
     // Waiting messages take no slot: a hanging subscription's backlog must not starve others.
-    // A sent message whose outcome is not written yet still counts: at most `concurrency`
-    // deliveries are unrecorded at any moment, which bounds the duplicates a crash can cause.
-    return this.o.concurrency - this.sending - this.pendingWrites;
+    // Unwritten outcomes beyond one round of slots mean the database lags: claim less.
+    return this.o.concurrency - this.sending - Math.max(0, this.pendingWrites - this.o.concurrency);
   }
 
   private saturatedSubscriptions(): string[] {
@@ -238,7 +235,7 @@ export class Dispatcher {
   /** Sends, or queues behind the subscription's cap; false (not kept) when that queue is full. */
   private dispatch(message: ClaimedMessage): boolean {
     const sub = message.subscription_uuid;
-    if ((this.sendingPerSub.get(sub) ?? 0) >= this.o.maxInFlightPerSubscription || !this.hasCapacity()) {
+    if ((this.sendingPerSub.get(sub) ?? 0) >= this.o.maxInFlightPerSubscription) {
       const list = this.waitingPerSub.get(sub) ?? [];
       if (list.length >= WAITING_CAPS * this.o.maxInFlightPerSubscription) return false;
       list.push(message);
@@ -270,46 +267,24 @@ export class Dispatcher {
       // performAttempt does not throw for delivery failures; this is a bug. The lease expires and
       // the message is tried again, so nothing is lost.
       this.o.log.error({ err, messageId: message.message_id }, 'delivery attempt crashed');
+    } finally {
+      this.releaseSlot(message.subscription_uuid, isRetry, result?.outcome.kind === 'gone');
     }
-    // Counted as unwritten before its sending slot is freed, so the total never dips and rises.
-    if (result) this.pendingWrites++;
-    this.releaseSlot(message.subscription_uuid, isRetry, result?.outcome.kind === 'gone');
     if (!result) {
       this.held.delete(message.id);
       return;
     }
     this.o.onAttempt?.(message, result);
+    this.pendingWrites++;
     try {
       const held = await this.recordWithRetry(message, result);
       if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
-      if (result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
+      else if (held && result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
       else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
     } finally {
       this.pendingWrites--;
       this.held.delete(message.id);
-      this.promoteWaiting();
       this.wakeIfRoom();
-    }
-  }
-
-  /** Room for one more delivery in progress (sending, or sent and not yet written)? */
-  private hasCapacity(): boolean {
-    return this.sending + this.pendingWrites < this.o.concurrency;
-  }
-
-  /** Starts waiting messages whose subscription has room, while this worker has capacity. */
-  private promoteWaiting(first?: string): void {
-    const subs = first ? [first, ...[...this.waitingPerSub.keys()].filter((s) => s !== first)] : [...this.waitingPerSub.keys()];
-    for (const sub of subs) {
-      if (this.gone.has(sub)) continue;
-      while (this.running && this.hasCapacity() && (this.sendingPerSub.get(sub) ?? 0) < this.o.maxInFlightPerSubscription) {
-        const queue = this.waitingPerSub.get(sub);
-        const next = queue?.shift();
-        if (!queue || !next) break;
-        if (queue.length === 0) this.waitingPerSub.delete(sub);
-        this.send(next);
-      }
-      if (!this.hasCapacity()) return;
     }
   }
 
@@ -326,8 +301,10 @@ export class Dispatcher {
     if (left > 0) this.sendingPerSub.set(sub, left);
     else this.sendingPerSub.delete(sub);
     // After a 410 nothing more goes to that receiver; its waiting messages are given back.
-    if (gone) this.gone.add(sub);
-    else this.promoteWaiting(sub);
+    const queue = gone ? undefined : this.waitingPerSub.get(sub);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) this.waitingPerSub.delete(sub);
+    if (next && this.running) this.send(next);
     const roomAgain = this.excluded.has(sub) && (this.waitingPerSub.get(sub)?.length ?? 0) < this.o.maxInFlightPerSubscription;
     if (roomAgain) this.excluded.delete(sub);
     if (this.dueButBlocked || roomAgain) {
@@ -364,7 +341,6 @@ export class Dispatcher {
    */
   private async giveBackWaiting(sub: string): Promise<void> {
     const waiting = this.waitingPerSub.get(sub);
-    this.gone.delete(sub);
     if (!waiting) return;
     this.waitingPerSub.delete(sub);
     for (const m of waiting) this.held.delete(m.id);
