@@ -175,8 +175,9 @@ describe('scale-out on PostgreSQL: 2 APIs, 3 workers', { skip: enabled ? false :
     await creating;
     await waitFor(async () => receiver.distinct >= ((await orderCount()) - before) * SUBSCRIPTIONS, 300_000, () => `${receiver.distinct} messages after the kill`);
     assert.equal(receiver.distinct, ORDERS * SUBSCRIPTIONS);
-    // Only requests in flight at the kill can repeat: at most one worker's concurrency.
-    assert.ok(receiver.duplicates <= 64, `${receiver.duplicates} duplicates`);
+    // Only deliveries in progress at the kill can repeat: requests open (at most the worker's
+    // concurrency, 64) and answers received but not yet recorded (at most as many again).
+    assert.ok(receiver.duplicates <= 128, `${receiver.duplicates} duplicates`);
     console.log(`# worker kill: ${receiver.distinct} messages, ${receiver.duplicates} duplicates (same webhook-id), ${((Date.now() - started) / 1000).toFixed(1)} s`);
     cluster.workers.push(await spawnStorehook(['worker', '--port', '0'], env));
   });
