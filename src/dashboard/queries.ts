@@ -230,14 +230,19 @@ export async function troubledSubscriptions(db: Db, storeId: number): Promise<Tr
   return out.sort((a, b) => b.failed + b.retrying - (a.failed + a.retrying));
 }
 
-/** The most recent messages whose last attempt failed, across the store's subscriptions. */
-export async function recentProblems(db: Db, storeId: number, limit: number): Promise<(ListedMessage & { url: string })[]> {
+/** A store's messages (listed columns) with their subscription's URL. */
+function messagesWithUrl(db: Db, storeId: number) {
   return db
     .selectFrom('webhook_messages as m')
     .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
     .select(LISTED_COLUMNS.map((c) => `m.${c}` as const))
     .select('s.url')
-    .where('m.store_id', '=', storeId)
+    .where('m.store_id', '=', storeId);
+}
+
+/** The most recent messages whose last attempt failed, across the store's subscriptions. */
+export async function recentProblems(db: Db, storeId: number, limit: number): Promise<(ListedMessage & { url: string })[]> {
+  return messagesWithUrl(db, storeId)
     .where((eb) => eb.or([eb('m.status', '=', 'failed'), eb.and([eb('m.status', '=', 'pending'), eb('m.attempt_count', '>', 0)])]))
     .orderBy('m.last_attempt_at', 'desc')
     .orderBy('m.id', 'desc')
@@ -247,12 +252,7 @@ export async function recentProblems(db: Db, storeId: number, limit: number): Pr
 
 /** Messages an order caused (webhook_messages.order_id), newest first. */
 export async function messagesOfOrder(db: Db, storeId: number, orderId: number): Promise<(ListedMessage & { url: string })[]> {
-  return db
-    .selectFrom('webhook_messages as m')
-    .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
-    .select(LISTED_COLUMNS.map((c) => `m.${c}` as const))
-    .select('s.url')
-    .where('m.store_id', '=', storeId)
+  return messagesWithUrl(db, storeId)
     .where('m.order_id', '=', orderId)
     .orderBy('m.created_at', 'desc')
     .orderBy('m.id', 'desc')

@@ -15,7 +15,7 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender, type Sender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import type { ClaimedMessage } from '../../src/delivery/queue.js';
-import type { MessageRow } from '../../src/db/schema.js';
+import type { AttemptRow as StoredAttempt, MessageRow } from '../../src/db/schema.js';
 import { verify } from '../../src/sdk/verify.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { VERSION } from '../../src/version.js';
@@ -56,16 +56,7 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-export interface AttemptRow {
-  attempt_number: number;
-  started_at: number;
-  duration_ms: number;
-  status_code: number | null;
-  error_class: string | null;
-  error_message: string | null;
-  response_body: string | null;
-  worker_id: string;
-}
+export type AttemptRow = Pick<StoredAttempt, 'attempt_number' | 'started_at' | 'duration_ms' | 'status_code' | 'error_class' | 'error_message' | 'response_body' | 'worker_id'>;
 
 /** Settings every delivery test wants; `overrides` wins. */
 export function engineConfig(dataDir: string, databaseUrl: string | undefined, overrides: Partial<Config> = {}): Config {
