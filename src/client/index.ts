@@ -43,6 +43,8 @@ import type {
   CreateSubscriptionBody,
   Delivery,
   DeliveryDetail,
+  DiscardHeldBody,
+  DiscardHeldResult,
   PatchSubscriptionBody,
   RecoverBody,
   SendOutcome,
@@ -61,6 +63,8 @@ export type {
   CreateSubscriptionBody,
   Delivery,
   DeliveryDetail,
+  DiscardHeldBody,
+  DiscardHeldResult,
   ErrorBody,
   ListMeta,
   Order,
@@ -459,6 +463,14 @@ export class WebhooksApi {
   }
   async recover(uuid: string, body: RecoverBody): Promise<{ count: number; dry_run: boolean; since: string; until: string }> {
     return (await this.c.request<{ data: { count: number; dry_run: boolean; since: string; until: string } }>('POST', `/webhooks/${enc(uuid)}/recover`, { body })).data;
+  }
+  /**
+   * Discards the messages held for a disabled subscription (created at or before `until`,
+   * default now) instead of sending them when it is enabled; resolves with how many.
+   * `{ dry_run: true }` only counts.
+   */
+  async discardHeld(uuid: string, body: DiscardHeldBody = {}): Promise<DiscardHeldResult> {
+    return (await this.c.request<{ data: DiscardHeldResult }>('POST', `/webhooks/${enc(uuid)}/held/discard`, { body })).data;
   }
 }
 

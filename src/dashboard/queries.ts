@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import { sql, type Kysely } from 'kysely';
 import type { AttemptRow, Schema, SubscriptionRow } from '../db/schema.js';
+import { heldCounts } from '../delivery/queue.js';
 import { LISTED_COLUMNS, messagesOf, newestFirstPage, type ListedMessage } from '../webhooks/deliveries.js';
 
 export type { ListedMessage };
@@ -20,8 +21,8 @@ export function messageState(m: ListedMessage, now: number): MessageState {
   if (m.status === 'delivered') return 'delivered';
   if (m.status === 'failed') return 'failed';
   if (m.status === 'cancelled') return 'cancelled';
+  if (m.status === 'held') return 'held';
   if (m.locked_until !== null && m.locked_until > now) return 'sending';
-  if (m.next_attempt_at === null) return 'held';
   return m.attempt_count > 0 ? 'retrying' : 'waiting';
 }
 
@@ -31,6 +32,7 @@ export const MESSAGE_FILTERS = {
   failed: 'Failed (retries used up)',
   retrying: 'Retrying',
   pending: 'Not delivered yet',
+  held: 'Held (subscription disabled)',
   delivered: 'Delivered',
 } as const;
 export type MessageFilter = keyof typeof MESSAGE_FILTERS;
@@ -52,6 +54,7 @@ export async function listMessages(db: Db, storeId: number, uuid: string, q: Mes
       break;
     case 'failed':
     case 'pending':
+    case 'held':
     case 'delivered':
       base = base.where('status', '=', q.status);
       break;
@@ -121,6 +124,7 @@ export interface Window {
   failed: number;
   retrying: number;
   waiting: number;
+  held: number;
   total: number;
 }
 
@@ -134,12 +138,13 @@ export async function messageCounts(db: Db, storeId: number, since: number): Pro
     .where('created_at', '>=', since)
     .groupBy(['status', tried])
     .execute();
-  const out: Window = { delivered: 0, failed: 0, retrying: 0, waiting: 0, total: 0 };
+  const out: Window = { delivered: 0, failed: 0, retrying: 0, waiting: 0, held: 0, total: 0 };
   for (const r of rows) {
     const n = Number(r.n);
     out.total += n;
     if (r.status === 'delivered') out.delivered += n;
     else if (r.status === 'failed' || r.status === 'cancelled') out.failed += n;
+    else if (r.status === 'held') out.held += n;
     else if (Number(r.tried) === 1) out.retrying += n;
     else out.waiting += n;
   }
@@ -158,7 +163,7 @@ export async function queueState(db: Db, storeId: number, now: number): Promise<
   const [pending, due, held, oldest] = await Promise.all([
     pendingQ.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ.where('next_attempt_at', '<=', now).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    pendingQ.where('next_attempt_at', 'is', null).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', sql.lit('held')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ
       .where('next_attempt_at', '<=', now)
       .select(['message_id', 'subscription_uuid', 'next_attempt_at', 'created_at'])
@@ -178,6 +183,8 @@ export interface TroubledSubscription {
   subscription: SubscriptionRow;
   failed: number;
   retrying: number;
+  /** messages held for it (it is disabled), waiting to be sent or discarded. */
+  held: number;
   /** the most recent failed or retrying message and its last attempt. */
   latest: ListedMessage | null;
   latestAttempt: AttemptRow | null;
@@ -206,6 +213,7 @@ export async function troubledSubscriptions(db: Db, storeId: number): Promise<Tr
     .where((eb) => eb.or([eb('status', '=', 'disabled'), ...(bySub.size ? [eb('uuid', 'in', [...bySub.keys()])] : [])]))
     .orderBy('created_at')
     .execute();
+  const held = await heldCounts(db, storeId, subs.filter((s) => s.status === 'disabled').map((s) => s.uuid));
   const out: TroubledSubscription[] = [];
   for (const subscription of subs) {
     const c = bySub.get(subscription.uuid) ?? { failed: 0, retrying: 0 };
@@ -225,7 +233,7 @@ export async function troubledSubscriptions(db: Db, storeId: number): Promise<Tr
           .executeTakeFirst()) ?? null;
       if (latest) latestAttempt = (await lastAttempts(db, storeId, [latest.id])).get(latest.id) ?? null;
     }
-    out.push({ subscription, ...c, latest, latestAttempt });
+    out.push({ subscription, ...c, held: held.get(subscription.uuid) ?? 0, latest, latestAttempt });
   }
   return out.sort((a, b) => b.failed + b.retrying - (a.failed + a.retrying));
 }

@@ -12,7 +12,8 @@ export type ShipmentStatus = 'OPEN' | 'COMPLETED';
 export type PaymentStatus = 'OPEN' | 'PENDING_ACTIVATION' | 'PAID' | 'REFUNDED' | 'CANCELLED';
 export type CommentVisibility = 'PUBLIC' | 'PRIVATE';
 export type SubscriptionStatus = 'active' | 'disabled';
-export type MessageStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+/** `held`: its subscription is disabled; it waits, unsent, until enabled again (or discarded). */
+export type MessageStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'cancelled';
 
 /** An auto-generated integer id: optional on insert, a number when read. */
 type Id = Generated<number>;
@@ -156,7 +157,7 @@ export interface WebhookMessagesTable {
   /** attempt_count at the last resend/recover: the retry schedule counts from there. */
   schedule_base: Generated<number>;
   created_at: number;
-  /** when the next attempt is due; null once the message is finished. */
+  /** when the next attempt is due; null once the message is finished or while it is held. */
   next_attempt_at: number | null;
   last_attempt_at: number | null;
   delivered_at: number | null;

@@ -18,7 +18,7 @@ import type { Database } from '../db/connection.js';
 import { performAttempt, type AttemptResult } from './attempt.js';
 import type { Sender } from './http-sender.js';
 import { OutcomeWriter } from './outcome-writer.js';
-import { claimDue, extendLeases, nextDueAt, pruneFinished, releaseClaims, type ClaimedMessage, type ClaimKind } from './queue.js';
+import { claimDue, extendLeases, nextDueAt, pruneFinished, releaseClaims, releaseStrandedHeld, type ClaimedMessage, type ClaimKind } from './queue.js';
 
 export interface DispatcherOptions {
   database: Database;
@@ -108,7 +108,7 @@ export class Dispatcher {
     const waiting = [...this.waitingPerSub.values()].flat();
     this.waitingPerSub.clear();
     for (const m of waiting) this.held.delete(m.id);
-    await releaseClaims(this.o.database.kysely, this.o.workerId, waiting.map((m) => m.id), Date.now()).catch((err: unknown) => this.o.log.warn({ err }, 'could not release claims; their leases will expire'));
+    await releaseClaims(this.o.database, this.o.workerId, waiting.map((m) => m.id), Date.now()).catch((err: unknown) => this.o.log.warn({ err }, 'could not release claims; their leases will expire'));
     // In-flight requests finish (bounded by the request timeout) and record their outcome.
     await Promise.race([Promise.allSettled([...this.sends]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await this.writer.drain();
@@ -136,8 +136,8 @@ export class Dispatcher {
       const at = await nextDueAt(this.o.database.kysely);
       if (at === null) return this.o.pollIntervalMs;
       if (at <= Date.now()) {
-        // Due, yet nothing was claimed: its subscription is at its in-flight cap (or disabled),
-        // or our slots are full. Looping at once would spin (and starve the event loop on
+        // Due, yet nothing was claimed: its subscription is at its in-flight cap, or our slots
+        // are full. Looping at once would spin (and starve the event loop on
         // SQLite, whose driver never yields); a finished send wakes us, polling is the fallback.
         this.dueButBlocked = true;
         return this.o.pollIntervalMs;
@@ -196,7 +196,7 @@ export class Dispatcher {
         const kept = first.length - excess.filter((m) => m.attempt_count === 0).length;
         this.claimHint = Math.max(this.o.maxInFlightPerSubscription, Math.min(MAX_CLAIM_BATCH, excess.length ? kept : kept * 2));
       }
-      if (excess.length) await releaseClaims(this.o.database.kysely, this.o.workerId, excess.map((m) => m.id), Date.now());
+      if (excess.length) await releaseClaims(this.o.database, this.o.workerId, excess.map((m) => m.id), Date.now());
       total += first.length + retries.length - excess.length;
       const saturated = first.length === firstLimit || (retryLimit > 0 && retries.length === retryLimit);
       if (!saturated) break;
@@ -337,14 +337,14 @@ export class Dispatcher {
 
   /**
    * The subscription answered 410 and is disabled: the messages claimed for it and still waiting
-   * here are not sent; they go back to the queue, parked until it is enabled again.
+   * here are not sent; they go back to the queue, held until it is enabled again.
    */
   private async giveBackWaiting(sub: string): Promise<void> {
     const waiting = this.waitingPerSub.get(sub);
     if (!waiting) return;
     this.waitingPerSub.delete(sub);
     for (const m of waiting) this.held.delete(m.id);
-    await releaseClaims(this.o.database.kysely, this.o.workerId, waiting.map((m) => m.id), Date.now());
+    await releaseClaims(this.o.database, this.o.workerId, waiting.map((m) => m.id), Date.now());
   }
 
   /** Wakes the loop when a retry scheduled by this worker falls due (sooner than the poll). */
@@ -363,7 +363,7 @@ export class Dispatcher {
   private async heartbeat(): Promise<void> {
     if (this.held.size === 0) return;
     try {
-      await extendLeases(this.o.database.kysely, this.o.workerId, [...this.held.keys()], Date.now(), this.o.leaseMs);
+      await extendLeases(this.o.database, this.o.workerId, [...this.held.keys()], Date.now(), this.o.leaseMs);
     } catch (err) {
       this.o.log.warn({ err }, 'lease heartbeat failed');
     }
@@ -371,6 +371,11 @@ export class Dispatcher {
 
   private async prune(): Promise<void> {
     const cutoff = Date.now() - this.o.retentionDays * 86_400_000;
+    try {
+      if ((await releaseStrandedHeld(this.o.database.kysely)) > 0) this.wake();
+    } catch (err) {
+      this.o.log.warn({ err }, 'releasing held messages of enabled subscriptions failed');
+    }
     try {
       for (let i = 0; i < 20; i++) {
         const deleted = await pruneFinished(this.o.database.kysely, cutoff, 500);

@@ -35,7 +35,9 @@ export class OutcomeWriter {
     // Yield once so outcomes finishing in the same tick join the batch.
     await new Promise((r) => setImmediate(r));
     while (this.queue.length) {
-      const batch = this.queue.splice(0, 500);
+      // Written in row-id order, the order every multi-row writer of the queue locks in, so a
+      // batch and a lease heartbeat on the same rows never deadlock (PostgreSQL).
+      const batch = this.queue.splice(0, 500).sort((a, b) => a.attempt.rowId - b.attempt.rowId);
       try {
         const held = await inTransaction(this.database, async (tx) => {
           const results: boolean[] = [];

@@ -5,6 +5,13 @@
  * whose worker died simply becomes due again when its lease runs out. Every outcome is written
  * `where id = ? and locked_by = ?`: a worker that lost its lease cannot overwrite the outcome of
  * the worker that took over (ARCHITECTURE invariant 2).
+ *
+ * The messages of a disabled subscription are `held`: a status of their own, outside the due
+ * partial indexes (which cover `pending` only), so a claim never reads them. Enabling the
+ * subscription makes them `pending` again, due at their creation time, so they go out oldest first.
+ *
+ * PostgreSQL: statements that lock several message rows take them in id order (and the outcome
+ * writer writes its batch in id order), so two of them never wait on each other in a cycle.
  */
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
@@ -51,6 +58,8 @@ export interface NewMessage {
   createdAt: number;
   /** when the first attempt is due; null for a message its creator sends itself (test). */
   dueAt: number | null;
+  /** its subscription is disabled: stored `held`, sent once the subscription is enabled again. */
+  held?: boolean;
 }
 
 /** The row of a message that has not been tried yet. */
@@ -62,10 +71,10 @@ export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
     topic: m.topic,
     order_id: m.orderId,
     body: m.body,
-    status: 'pending',
+    status: m.held ? 'held' : 'pending',
     attempt_count: 0,
     created_at: m.createdAt,
-    next_attempt_at: m.dueAt,
+    next_attempt_at: m.held ? null : m.dueAt,
     last_attempt_at: null,
     delivered_at: null,
     locked_by: null,
@@ -80,8 +89,10 @@ export async function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
 }
 
 /**
- * Claims up to `limit` due messages of active subscriptions. First attempts and retries are
- * claimed separately (each with its own partial index), so retries never crowd out new messages.
+ * Claims up to `limit` due messages. First attempts and retries are claimed separately (each with
+ * its own partial index), so retries never crowd out new messages. Messages of disabled
+ * subscriptions are `held`, not `pending`, so the claim reads only rows it can take; one that
+ * turns out to belong to a subscription disabled meanwhile is held on the spot, not returned.
  */
 export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimedMessage[]> {
   if (o.limit <= 0) return [];
@@ -92,14 +103,12 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     .with('due', (qb) => {
       let due = qb
         .selectFrom('webhook_messages as m')
-        .innerJoin('webhook_subscriptions as s', 's.uuid', 'm.subscription_uuid')
         .select('m.id')
         // Literals, not parameters: SQLite uses a partial index only when it can see that the
         // query's terms imply the index's WHERE (status = 'pending' and attempt_count …).
         .where('m.status', '=', PENDING)
         .where('m.next_attempt_at', '<=', o.now)
         .where('m.attempt_count', o.kind === 'first' ? '=' : '>', ZERO)
-        .where('s.status', '=', 'active')
         .orderBy('m.next_attempt_at')
         .limit(o.limit);
       if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
@@ -114,15 +123,18 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
     .execute();
   if (claimed.length === 0) return [];
-  const urls = await db
+  const subs = await db
     .selectFrom('webhook_subscriptions')
-    .select(['uuid', 'url'])
+    .select(['uuid', 'url', 'status'])
     .where('uuid', 'in', [...new Set(claimed.map((c) => c.subscription_uuid))])
     .execute();
-  const urlOf = new Map(urls.map((u) => [u.uuid, u.url]));
+  const activeUrl = new Map(subs.filter((s) => s.status === 'active').map((s) => [s.uuid, s.url]));
+  // Disabled between the message's commit and this claim (or a row written before 0005): hold it.
+  const strays = claimed.filter((c) => !activeUrl.has(c.subscription_uuid)).map((c) => c.id);
+  if (strays.length) await releaseClaims(database, o.workerId, strays, o.now);
   return claimed
-    .filter((c) => urlOf.has(c.subscription_uuid))
-    .map((c) => ({ ...c, url: urlOf.get(c.subscription_uuid)! }))
+    .filter((c) => activeUrl.has(c.subscription_uuid))
+    .map((c) => ({ ...c, url: activeUrl.get(c.subscription_uuid)! }))
     .sort((a, b) => a.created_at - b.created_at || a.id - b.id);
 }
 
@@ -151,13 +163,39 @@ export async function claimOne(database: Database, rowId: number, storeId: numbe
   return sub ? { ...row, url: sub.url } : null;
 }
 
-/** Extends the lease of messages still in flight; returns how many this worker still holds. */
-export async function extendLeases(db: Db, workerId: string, rowIds: readonly number[], now: number, leaseMs: number): Promise<number> {
+/** The status a message takes when it goes back to the queue: held while its subscription is disabled. */
+const REQUEUE_STATUS = sql<'pending' | 'held'>`case when (select s.status from webhook_subscriptions s where s.uuid = webhook_messages.subscription_uuid) = 'active' then 'pending' else 'held' end`;
+
+/** Its due time then: `at`, or none while held. */
+function requeueAt(at: number) {
+  return sql<number | null>`case when (select s.status from webhook_subscriptions s where s.uuid = webhook_messages.subscription_uuid) = 'active' then cast(${at} as bigint) else null end`;
+}
+
+/**
+ * The rows among `rowIds` that `workerId` holds, for an UPDATE's `where id in (…)`. On PostgreSQL
+ * they are locked here, in id order, the order every multi-row writer of the queue uses: a
+ * heartbeat and an outcome batch touching the same rows cannot deadlock. `skipLocked` leaves out
+ * rows another transaction is writing right now (an outcome being recorded ends their lease anyway).
+ */
+function heldByWorker(database: Database, workerId: string, rowIds: readonly number[], skipLocked: boolean) {
+  let q = database.kysely.selectFrom('webhook_messages').select('id').where('id', 'in', [...rowIds]).where('locked_by', '=', workerId);
+  if (database.dialect === 'postgres') {
+    q = q.orderBy('id').forUpdate();
+    if (skipLocked) q = q.skipLocked();
+  }
+  return q;
+}
+
+/**
+ * Extends the lease of messages still in flight; returns how many it extended. On PostgreSQL a
+ * row whose outcome is being written at this moment is skipped, not waited on.
+ */
+export async function extendLeases(database: Database, workerId: string, rowIds: readonly number[], now: number, leaseMs: number): Promise<number> {
   if (rowIds.length === 0) return 0;
-  const result = await db
+  const result = await database.kysely
     .updateTable('webhook_messages')
     .set({ locked_until: now + leaseMs, next_attempt_at: now + leaseMs })
-    .where('id', 'in', [...rowIds])
+    .where('id', 'in', heldByWorker(database, workerId, rowIds, true))
     .where('locked_by', '=', workerId)
     .where('status', '=', 'pending')
     .executeTakeFirst();
@@ -165,20 +203,17 @@ export async function extendLeases(db: Db, workerId: string, rowIds: readonly nu
 }
 
 /**
- * Gives claimed messages back unsent (shutdown, 410): due again at once, or parked (like
- * holdSubscription does) when their subscription is no longer active.
+ * Gives claimed messages back unsent (shutdown, 410, a claim that raced a disable): due again at
+ * once, or held when their subscription is no longer active.
  */
-export async function releaseClaims(db: Db, workerId: string, rowIds: readonly number[], now: number): Promise<void> {
+export async function releaseClaims(database: Database, workerId: string, rowIds: readonly number[], now: number): Promise<void> {
   if (rowIds.length === 0) return;
-  await db
+  await database.kysely
     .updateTable('webhook_messages')
-    .set({
-      locked_by: null,
-      locked_until: null,
-      next_attempt_at: sql<number | null>`case when (select s.status from webhook_subscriptions s where s.uuid = webhook_messages.subscription_uuid) = 'active' then cast(${now} as bigint) else null end`,
-    })
-    .where('id', 'in', [...rowIds])
+    .set({ locked_by: null, locked_until: null, status: REQUEUE_STATUS, next_attempt_at: requeueAt(now) })
+    .where('id', 'in', heldByWorker(database, workerId, rowIds, false))
     .where('locked_by', '=', workerId)
+    .where('status', '=', 'pending')
     .execute();
 }
 
@@ -199,7 +234,7 @@ export type Outcome =
   | { kind: 'delivered'; at: number }
   /** failed, with the next attempt's time, or null when no retry is left. */
   | { kind: 'failed'; nextAttemptAt: number | null }
-  /** 410 Gone: disable the subscription; the message waits for it to be enabled again. */
+  /** 410 Gone: disable the subscription; the message is held until it is enabled again. */
   | { kind: 'gone'; reason: string };
 
 /**
@@ -215,20 +250,18 @@ export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRe
       updated = await base.set({ ...common, status: 'delivered', delivered_at: outcome.at, next_attempt_at: null }).executeTakeFirst();
       break;
     case 'failed':
-      // A subscription disabled meanwhile holds its messages (next_attempt_at null) until enabled.
+      // A subscription disabled meanwhile holds the message until it is enabled again.
       updated = await base
-        .set({
-          ...common,
-          status: outcome.nextAttemptAt === null ? 'failed' : 'pending',
-          next_attempt_at:
-            outcome.nextAttemptAt === null
-              ? null
-              : sql<number | null>`case when (select status from webhook_subscriptions where uuid = ${attempt.subscriptionUuid}) = 'active' then cast(${outcome.nextAttemptAt} as bigint) else null end`,
-        })
+        .set(
+          outcome.nextAttemptAt === null
+            ? { ...common, status: 'failed', next_attempt_at: null }
+            : { ...common, status: REQUEUE_STATUS, next_attempt_at: requeueAt(outcome.nextAttemptAt) },
+        )
         .executeTakeFirst();
       break;
     case 'gone':
-      updated = await base.set({ ...common, status: 'pending', next_attempt_at: null }).executeTakeFirst();
+      // The message itself is kept: held, its 410 attempt in the log, sent again once enabled.
+      updated = await base.set({ ...common, status: 'held', next_attempt_at: null }).executeTakeFirst();
       break;
   }
   if (Number(updated.numUpdatedRows) === 0) return false;
@@ -251,28 +284,78 @@ export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRe
   return true;
 }
 
-/** Disables a subscription and parks its queued messages until it is enabled again. */
+/**
+ * Disables a subscription and holds its queued messages until it is enabled again. Messages a
+ * worker is sending right now finish their attempt; their outcome holds them (recordOutcome).
+ */
 export async function holdSubscription(db: Db, uuid: string, reason: string, now: number): Promise<void> {
   await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_reason: reason, updated_at: now }).where('uuid', '=', uuid).execute();
   await db
     .updateTable('webhook_messages')
-    .set({ next_attempt_at: null })
+    .set({ status: 'held', next_attempt_at: null })
     .where('subscription_uuid', '=', uuid)
     .where('status', '=', 'pending')
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
     .execute();
 }
 
-/** Enabling again: parked messages become due now. */
+/**
+ * Enabling again: held messages become pending, due at their creation time so they go out oldest
+ * first, each with a fresh retry schedule (the receiver is back; its earlier failures don't count).
+ */
 export async function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
   await db.updateTable('webhook_subscriptions').set({ status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
   await db
     .updateTable('webhook_messages')
-    .set({ next_attempt_at: now })
+    .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
     .where('subscription_uuid', '=', uuid)
-    .where('status', '=', 'pending')
-    .where('next_attempt_at', 'is', null)
+    .where('status', '=', 'held')
     .execute();
+}
+
+/**
+ * Held messages of a subscription that is active: an order change that read the subscription as
+ * disabled committed just after it was enabled (PostgreSQL, READ COMMITTED). The dispatcher runs
+ * this now and then, so such a message waits a minute at most, without a lock on every change.
+ */
+export async function releaseStrandedHeld(db: Db): Promise<number> {
+  const result = await db
+    .updateTable('webhook_messages')
+    .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
+    .where('status', '=', sql.lit('held'))
+    .where('subscription_uuid', 'in', db.selectFrom('webhook_subscriptions').select('uuid').where('status', '=', 'active'))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes the held messages of one subscription created at or before `until` (the operator chose
+ * not to send them); with `dryRun` it only counts them. Returns the count.
+ */
+export async function discardHeld(db: Db, storeId: number, uuid: string, until: number, dryRun: boolean): Promise<number> {
+  const held = db
+    .selectFrom('webhook_messages')
+    .where('store_id', '=', storeId)
+    .where('subscription_uuid', '=', uuid)
+    .where('status', '=', sql.lit('held'))
+    .where('created_at', '<=', until);
+  if (dryRun) return Number((await held.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const result = await db.deleteFrom('webhook_messages').where('id', 'in', held.select('id')).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** How many held messages each of these subscriptions has (absent: none). */
+export async function heldCounts(db: Db, storeId: number, uuids: readonly string[]): Promise<Map<string, number>> {
+  if (uuids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('webhook_messages')
+    .select(['subscription_uuid', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('store_id', '=', storeId)
+    .where('status', '=', sql.lit('held'))
+    .where('subscription_uuid', 'in', [...uuids])
+    .groupBy('subscription_uuid')
+    .execute();
+  return new Map(rows.map((r) => [r.subscription_uuid, Number(r.n)]));
 }
 
 /**
@@ -321,15 +404,18 @@ export async function nextDueAt(db: Db): Promise<number | null> {
   return times.length ? Math.min(...times) : null;
 }
 
-/** Deletes finished messages older than the retention, a small batch at a time. */
+/**
+ * Deletes messages older than the retention, a small batch at a time: delivered ones by delivery
+ * time, failed ones by their last attempt, held ones by creation time (a subscription disabled for
+ * longer than the retention loses its oldest held messages; docs/webhooks.md).
+ */
 export async function pruneFinished(db: Db, cutoff: number, batch: number): Promise<number> {
-  // Two look-ups, each on its partial index (literal statuses, see PENDING above).
+  // One look-up each, on its partial index (literal statuses, see PENDING above).
   let deleted = 0;
-  for (const [status, column] of [['delivered', 'delivered_at'], ['failed', 'last_attempt_at']] as const) {
+  for (const [status, column] of [['delivered', 'delivered_at'], ['failed', 'last_attempt_at'], ['held', 'created_at']] as const) {
     const old = db.selectFrom('webhook_messages').select('id').where('status', '=', sql.lit(status)).where(column, '<', cutoff).limit(batch);
     const result = await db.deleteFrom('webhook_messages').where('id', 'in', old).executeTakeFirst();
     deleted += Number(result.numDeletedRows);
   }
   return deleted;
 }
-

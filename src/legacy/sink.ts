@@ -27,6 +27,8 @@ export const API_SOURCE = 'api';
 export interface LegacyPostTarget {
   subscriptionUuid: string;
   timezone: string;
+  /** the internal subscription is disabled (a 410): the automatic POST is stored held. */
+  held: boolean;
 }
 
 /** Where the automatic POST of `agg` goes, or null when it is not sent (explicit = `send` action). */
@@ -38,9 +40,12 @@ export async function automaticPostTarget(db: Tx['db'], agg: OrderAggregate, exp
     .select(['l.enabled', 'l.include_api_orders', 'st.plan', 'st.timezone', 's.uuid', 's.status', 's.store_id'])
     .where('l.store_id', '=', agg.order.store_id)
     .executeTakeFirst();
-  if (!row || row.store_id !== agg.order.store_id || row.enabled !== 1 || row.plan === 'free' || row.status !== 'active') return null;
+  if (!row || row.store_id !== agg.order.store_id || row.enabled !== 1 || row.plan === 'free') return null;
+  // The `send` action sends now, so it needs an active subscription; the automatic POST of a
+  // disabled one is kept, held until the operator sets the URL again.
+  if (explicit && row.status !== 'active') return null;
   if (!explicit && agg.order.source === API_SOURCE && row.include_api_orders !== 1) return null;
-  return { subscriptionUuid: row.uuid, timezone: row.timezone };
+  return { subscriptionUuid: row.uuid, timezone: row.timezone, held: row.status !== 'active' };
 }
 
 /**
@@ -58,6 +63,7 @@ export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, tar
     body: ordersDocument([agg], { timezone: target.timezone }),
     createdAt: now,
     dueAt,
+    held: target.held,
   });
 }
 
@@ -81,8 +87,10 @@ export function withLegacyBridge<T extends Outbox>(inner: T): T {
         const target = await automaticPostTarget(tx.db, agg, false);
         if (target) {
           await insertLegacyMessage(tx.db, agg, target, occurredAt, occurredAt);
-          if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
-          tx.afterCommit(wake);
+          if (!target.held) {
+            if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
+            tx.afterCommit(wake);
+          }
         }
       }
       await recordChange(tx, agg, created);

@@ -73,7 +73,7 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
           + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at <= ${now}) as due,
         (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at > ${now})
           + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at > ${now}) as scheduled,
-        (select count(*) from webhook_messages where status = 'pending' and next_attempt_at is null) as held,
+        (select count(*) from webhook_messages where status = 'held') as held,
         (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
     const r = row.rows[0]!;
     cached = { at: now, counts: { due: Number(r.due), scheduled: Number(r.scheduled), held: Number(r.held), failed: Number(r.failed) } };
@@ -81,7 +81,7 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
   };
   const queue = new Gauge({
     name: 'storehook_messages',
-    help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (pending, subscription disabled), failed',
+    help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (subscription disabled: kept, not sent), failed',
     labelNames: ['state'],
     registers: [registry],
     async collect() {

@@ -19,7 +19,7 @@ export function renderDelivery(m: ListedMessage): Delivery {
     subscription_uuid: m.subscription_uuid,
     topic: m.topic,
     order_id: m.order_id,
-    // 'cancelled' is never stored for a listed message; the schema's three states cover the rest.
+    // 'cancelled' is never stored for a listed message; the schema's four states cover the rest.
     status: m.status === 'cancelled' ? 'failed' : m.status,
     attempt_count: m.attempt_count,
     created_at: isoTime(m.created_at),

@@ -1,7 +1,8 @@
 /**
  * The transactional outbox: inside the transaction of an order change, one message row per
- * matching active subscription, its body rendered once with that subscription's `expands`.
- * A rolled-back change leaves no message; a committed one always has all of them.
+ * matching subscription, its body rendered once with that subscription's `expands`. A disabled
+ * subscription gets its messages too, `held` until it is enabled again; only deleting a
+ * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
 import { sql } from 'kysely';
 import type { OrderExpand } from '../api/schemas/orders.js';
@@ -59,9 +60,8 @@ export function createOutbox(): Outbox {
       });
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
-        .select(['uuid', 'topic', 'expands'])
+        .select(['uuid', 'topic', 'expands', 'status'])
         .where('store_id', '=', agg.order.store_id)
-        .where('status', '=', 'active')
         .where('topic', 'in', [...topics])
         .orderBy('created_at')
         .execute();
@@ -84,11 +84,13 @@ export function createOutbox(): Outbox {
           body: renderMessageBody(messageId, s.topic, occurredAt, data),
           createdAt: occurredAt,
           dueAt: occurredAt,
+          held: s.status !== 'active',
         });
       });
       // Topics are published in the order the change lists them, so insert in that order.
       rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));
       await tx.db.insertInto('webhook_messages').values(rows).execute();
+      if (rows.every((r) => r.status === 'held')) return;
       if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
       tx.afterCommit(wake);
     },

@@ -4,13 +4,13 @@ import { Type } from 'typebox';
 import { DEFAULT_PAGE_SIZE, listMeta } from '../api/paging.js';
 import { parseTimeParam } from '../api/query.js';
 import { errorResponses, Many, One, PageQuery } from '../api/schemas/common.js';
-import { CreateSubscriptionBody, Delivery, DeliveryDetail, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../api/schemas/webhooks.js';
+import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../api/schemas/webhooks.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { deliverNow } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
-import { recoverFailed } from '../delivery/queue.js';
+import { discardHeld, heldCounts, recoverFailed } from '../delivery/queue.js';
 import { conflict, invalid } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
 import { uuidFingerprint } from '../log.js';
@@ -70,23 +70,27 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const page = request.query.page ?? 1;
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
     const { rows, total } = await listSubscriptions(db, request.auth.storeId, page, pageSize);
-    return { data: rows.map(renderSubscription), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
+    const held = await heldCounts(db, request.auth.storeId, rows.map((r) => r.uuid));
+    return { data: rows.map((r) => renderSubscription(r, held.get(r.uuid))), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
   });
 
   app.get('/webhooks/:uuid', {
     schema: { tags, summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
-  }, async (request) => ({ data: renderSubscription(await findSubscription(db, request.auth.storeId, request.params.uuid)) }));
+  }, async (request) => {
+    const row = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    return { data: renderSubscription(row, (await heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
+  });
 
   app.patch('/webhooks/:uuid', {
     schema: { tags, summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await updateSubscription(database, policy, request.auth.storeId, request.params.uuid, request.body, request.auth.email);
     if (request.body.status === 'active') options.onRequeued?.();
-    return { data: renderSubscription(row) };
+    return { data: renderSubscription(row, (await heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
   });
 
   app.delete('/webhooks/:uuid', {
-    schema: { tags, summary: 'Remove a subscription and drop its pending messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
+    schema: { tags, summary: 'Remove a subscription and drop its pending and held messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
   }, async (request, reply) => {
     await deleteSubscription(database, request.auth.storeId, request.params.uuid);
     return reply.code(204).send(null);
@@ -151,5 +155,24 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const count = await recoverFailed(db, request.auth.storeId, sub.uuid, since, until, now, dryRun);
     if (!dryRun && count > 0) options.onRequeued?.();
     return { data: { count, dry_run: dryRun, since: isoTime(since), until: isoTime(until) } };
+  });
+
+  app.post('/webhooks/:uuid/held/discard', {
+    schema: {
+      tags,
+      summary: 'Discard the messages held for a disabled subscription, instead of sending them when it is enabled',
+      description: 'Deletes held messages created at or before `until` (default now) and answers how many. `dry_run` only counts. Nothing else is touched: pending, delivered and failed messages stay.',
+      params: UuidParams,
+      querystring: NoQuery,
+      body: DiscardHeldBody,
+      response: { 200: One(DiscardHeldResult), ...errorResponses },
+    },
+  }, async (request) => {
+    const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
+    const until = parseTimeParam('until', request.body.until) ?? nowMs();
+    const dryRun = request.body.dry_run ?? false;
+    const count = await discardHeld(db, request.auth.storeId, sub.uuid, until, dryRun);
+    if (!dryRun) request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'held webhook messages discarded');
+    return { data: { count, dry_run: dryRun, until: isoTime(until) } };
   });
 };

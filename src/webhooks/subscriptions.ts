@@ -20,7 +20,8 @@ export interface SubscriptionPolicy {
   maxSubscriptions: number;
 }
 
-export function renderSubscription(row: SubscriptionRow): Subscription {
+/** A subscription as the API shows it; `heldCount` from heldCounts() (0 when absent). */
+export function renderSubscription(row: SubscriptionRow, heldCount = 0): Subscription {
   return {
     uuid: row.uuid,
     user_id: row.user_id,
@@ -29,6 +30,7 @@ export function renderSubscription(row: SubscriptionRow): Subscription {
     url: row.url,
     status: row.status,
     disabled_reason: row.disabled_reason,
+    held_count: heldCount,
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
   };
@@ -160,7 +162,7 @@ export async function updateSubscription(
 
 export async function deleteSubscription(database: Database, storeId: number, uuid: string): Promise<void> {
   const current = await findSubscription(database.kysely, storeId, uuid);
-  // Messages (and their attempts) go with it: pending ones are dropped, as SPEC §3 says.
+  // Messages (and their attempts) go with it: pending and held ones are dropped, as SPEC §3 says.
   await inTransaction(database, async (tx) => {
     await tx.db.deleteFrom('webhook_messages').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
     await tx.db.deleteFrom('webhook_subscriptions').where('uuid', '=', current.uuid).where('store_id', '=', storeId).execute();

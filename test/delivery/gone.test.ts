@@ -1,7 +1,8 @@
 /**
- * 410 Gone (SPEC §4): the subscription is disabled with a reason; its queued messages wait —
- * including those a dispatcher had already claimed — and go out, with their original
- * webhook-ids and bytes, once it is enabled again (PATCH status active).
+ * 410 Gone (SPEC §4): the subscription is disabled with a reason; the 410'd message and its queued
+ * messages are held — including those a dispatcher had already claimed — and so are the events
+ * that happen while it is disabled; all go out, with their original webhook-ids and bytes, once it
+ * is enabled again (PATCH status active).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,7 +13,7 @@ import type { Receiver } from '../helpers/receiver.js';
 const { engine, receiver, cleanups } = perTestFixtures();
 
 forEachDialect('410 Gone', (dialect) => {
-  test('410 disables the subscription with a reason; its queued messages wait and go out when enabled again', async () => {
+  test('410 disables the subscription with a reason; its queued and new messages are held and go out when enabled again', async () => {
     const e = await engine(dialect, { config: { maxInFlightPerSubscription: 1, retryBaseMs: 100 } });
     let gone = true;
     let openGate!: () => void;
@@ -39,14 +40,15 @@ forEachDialect('410 Gone', (dialect) => {
     });
     assert.match(disabled.disabled_reason ?? '', /410/);
 
-    // An order created now goes to the healthy subscription only (not to a disabled one).
+    // An order created now is sent to the healthy subscription, and held for the disabled one.
     await e.createOrder('while disabled');
     await healthy.waitFor(5);
     await sleep(700);
     assert.equal(g.requests.length, 1, 'nothing more is sent to a subscription that answered 410');
     const held = await e.messages(sg.uuid);
-    assert.equal(held.length, 4);
-    assert.ok(held.every((m) => m.status === 'pending'), 'queued messages are kept, not failed');
+    assert.equal(held.length, 5);
+    assert.ok(held.every((m) => m.status === 'held' && m.next_attempt_at === null), 'the 410\'d, queued and new messages are kept, held, not failed');
+    assert.equal((await e.api<{ data: { held_count: number } }>('GET', `/webhooks/${sg.uuid}`)).body.data.held_count, 5);
     const firstAttempts = await e.attempts(held[0]!.id);
     assert.deepEqual(firstAttempts.map((a) => [a.status_code, a.error_class]), [[410, 'http_status']]);
 
@@ -56,8 +58,8 @@ forEachDialect('410 Gone', (dialect) => {
     assert.equal(patched.status, 200);
     assert.equal(patched.body.data.status, 'active');
     assert.equal(patched.body.data.disabled_reason, null);
-    await g.waitFor(5, 10_000);
-    const after = await waitUntil('all four delivered', async () => {
+    await g.waitFor(6, 10_000);
+    const after = await waitUntil('all five delivered', async () => {
       const m = await e.messages(sg.uuid);
       return m.every((x) => x.status === 'delivered') ? m : null;
     });
@@ -68,6 +70,7 @@ forEachDialect('410 Gone', (dialect) => {
     assert.equal(resent.body, g.requests[0]!.body);
     for (const q of g.requests) verifyBoth(q, sg.uuid);
     assert.equal((await e.messages(sh.uuid)).length, 5);
+    assert.equal((await e.api<{ data: { held_count: number } }>('GET', `/webhooks/${sg.uuid}`)).body.data.held_count, 0);
   });
 
   test('410 also holds the messages this dispatcher had already claimed for that subscription', async () => {
@@ -95,7 +98,7 @@ forEachDialect('410 Gone', (dialect) => {
     await sleep(700);
     assert.equal(g.requests.length, 1, 'claimed messages of a gone subscription are not sent after its 410');
     const held = await e.messages(sg.uuid);
-    assert.ok(held.every((m) => m.status === 'pending' && m.locked_by === null && m.next_attempt_at === null), 'they are given back and parked, not kept locked');
+    assert.ok(held.every((m) => m.status === 'held' && m.locked_by === null && m.next_attempt_at === null), 'they are given back and held, not kept locked');
 
     gone = false;
     assert.equal((await e.api('PATCH', `/webhooks/${sg.uuid}`, { status: 'active' })).status, 200);

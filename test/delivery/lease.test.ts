@@ -119,7 +119,7 @@ forEachDialect('leases', (dialect) => {
     // A stalls past its lease; B takes over.
     const [b] = await claimAs(f.database, 'worker-B', t + 1001, 1000);
     assert.equal(b?.id, rowId, 'B claims it once A’s lease has run out');
-    assert.equal(await extendLeases(db, 'worker-A', [rowId!], t + 1002, 1000), 0, 'A’s heartbeat no longer extends anything');
+    assert.equal(await extendLeases(f.database, 'worker-A', [rowId!], t + 1002, 1000), 0, 'A’s heartbeat no longer extends anything');
 
     // A wakes up while B is still sending: every outcome A tries is refused and writes nothing.
     const beforeB = await snapshot(f.database, rowId!);
@@ -133,7 +133,7 @@ forEachDialect('leases', (dialect) => {
       assert.equal(await inTransaction(f.database, (tx) => recordOutcome(tx.db, 'worker-A', attemptOf(a!, t, 500), outcome)), false, outcome.kind);
     }
     assert.equal(await new OutcomeWriter(f.database, 'worker-A').record(attemptOf(a!, t, 200), { kind: 'delivered', at: t + 1004 }), false);
-    await releaseClaims(db, 'worker-A', [rowId!], t + 1005);
+    await releaseClaims(f.database, 'worker-A', [rowId!], t + 1005);
     assert.deepEqual(await snapshot(f.database, rowId!), beforeB, 'A changed nothing');
 
     // B's outcome lands.

@@ -47,7 +47,7 @@ async function assertBodiesMatchApi(h: Harness, rows: MessageRow[], who: Credent
   for (const row of rows) {
     const sub = await h.database.kysely.selectFrom('webhook_subscriptions').select(['expands', 'topic', 'status']).where('uuid', '=', row.subscription_uuid).executeTakeFirstOrThrow();
     assert.equal(sub.topic, row.topic);
-    assert.equal(sub.status, 'active');
+    assert.equal(row.status === 'held' ? 'disabled' : 'active', sub.status, 'held exactly when its subscription is disabled');
     const expands = JSON.parse(sub.expands) as string[];
     const body = JSON.parse(row.body) as Record<string, unknown>;
     assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'topic']);
@@ -63,9 +63,9 @@ async function assertBodiesMatchApi(h: Harness, rows: MessageRow[], who: Credent
     for (const e of ORDER_EXPANDS) assert.equal(e in data, expands.includes(e), `${row.topic}: ${e} present iff expanded`);
     // The event time is the change's time: the order's updated_at.
     assert.equal(data['updated_at'], body['created_at']);
-    assert.equal(row.status, 'pending');
     assert.equal(row.attempt_count, 0);
-    assert.equal(row.next_attempt_at, row.created_at, 'due at once');
+    // Due at once, or held (no due time) for a disabled subscription.
+    assert.equal(row.next_attempt_at, row.status === 'held' ? null : row.created_at, 'due at once');
     assert.equal(row.store_id, who.storeId);
   }
 }
@@ -257,7 +257,7 @@ forEachDialect('outbox: who gets a message', (dialect) => {
     await h.close();
   });
 
-  test('one message per matching active subscription, each rendered with its own expands; disabled, deleted, other topics and other stores get none', async () => {
+  test('one message per matching subscription, each rendered with its own expands; a disabled one gets its message held; deleted, other topics and other stores get none', async () => {
     const plain = await subscribe(h, 'order.updated', `${PUBLIC_TARGET}/plain`);
     const full = await subscribe(h, 'order.updated', `${PUBLIC_TARGET}/full`, [...ORDER_EXPANDS]);
     const some = await subscribe(h, 'order.updated', `${PUBLIC_TARGET}/some`, ['events', 'comments']);
@@ -273,12 +273,16 @@ forEachDialect('outbox: who gets a message', (dialect) => {
     assert.equal((await api(h, 'POST', `/api/v1/orders/${id}/comments`, { text: 'first', visibility: 'PUBLIC' })).status, 200);
     const baseline = await lastMessageId(h);
     assert.equal((await api(h, 'PATCH', `/api/v1/orders/${id}`, { details: 'x' })).status, 200);
-    const rows = await storeMessages(h, h.storeId, baseline);
-    assert.deepEqual(rows.map((r) => r.subscription_uuid).sort(), [plain.uuid, full.uuid, some.uuid].sort());
-    assert.ok(rows.every((r) => r.topic === 'order.updated'));
-    await assertBodiesMatchApi(h, rows, h);
+    const all = await storeMessages(h, h.storeId, baseline);
+    assert.deepEqual(all.map((r) => r.subscription_uuid).sort(), [plain.uuid, full.uuid, some.uuid, disabled.uuid].sort());
+    // The disabled subscription's message is kept, held (not sent) until it is enabled again.
+    assert.deepEqual(all.map((r) => [r.subscription_uuid === disabled.uuid, r.status, r.next_attempt_at === null]).filter(([d]) => d), [[true, 'held', true]]);
+    const rows = all.filter((r) => r.subscription_uuid !== disabled.uuid);
+    assert.ok(rows.every((r) => r.status === 'pending'));
+    assert.ok(all.every((r) => r.topic === 'order.updated'));
+    await assertBodiesMatchApi(h, all, h);
     // Each message has its own id; the bodies differ only where the expands do.
-    assert.equal(new Set(rows.map((r) => r.message_id)).size, 3);
+    assert.equal(new Set(all.map((r) => r.message_id)).size, 4);
     const byUuid = new Map(rows.map((r) => [r.subscription_uuid, JSON.parse(r.body) as { data: Record<string, unknown> }]));
     assert.deepEqual(Object.keys(byUuid.get(some.uuid)!.data).filter((k) => (ORDER_EXPANDS as readonly string[]).includes(k)).sort(), ['comments', 'events']);
     const events = byUuid.get(full.uuid)!.data['events'] as { code: string }[];
@@ -290,14 +294,18 @@ forEachDialect('outbox: who gets a message', (dialect) => {
     assert.deepEqual(restFull, byUuid.get(plain.uuid)!.data);
     assert.equal((await storeMessages(h, other.storeId)).filter((r) => r.subscription_uuid === otherSub.uuid).length, 0);
 
-    // Enabling the disabled one again: it gets the next change, not the missed one.
+    // Enabling the disabled one again: its held messages become pending, and it gets the next change too.
+    const heldBefore = (await storeMessages(h, h.storeId)).filter((r) => r.subscription_uuid === disabled.uuid);
+    assert.ok(heldBefore.length >= 1 && heldBefore.every((r) => r.status === 'held'));
     assert.equal((await api(h, 'PATCH', `/api/v1/webhooks/${disabled.uuid}`, { status: 'active' })).status, 200);
     const baseline2 = await lastMessageId(h);
     assert.equal((await api(h, 'PATCH', `/api/v1/orders/${id}`, { details: 'y' })).status, 200);
     const rows2 = await storeMessages(h, h.storeId, baseline2);
     assert.deepEqual(rows2.map((r) => r.subscription_uuid).sort(), [plain.uuid, full.uuid, some.uuid, disabled.uuid].sort());
     await assertBodiesMatchApi(h, rows2, h);
-    assert.equal((await storeMessages(h, h.storeId)).filter((r) => r.subscription_uuid === disabled.uuid).length, 1);
+    const disabledAfter = (await storeMessages(h, h.storeId)).filter((r) => r.subscription_uuid === disabled.uuid);
+    assert.equal(disabledAfter.length, heldBefore.length + 1);
+    assert.ok(disabledAfter.every((r) => r.status === 'pending' && r.next_attempt_at !== null), 'none is held any more');
   });
 
   test('a change with no matching subscription stores nothing and wakes nobody', async () => {

@@ -12,8 +12,9 @@ export const Subscription = Type.Object(
     topic: Type.String(),
     expands: Type.Array(Type.String()),
     url: Type.String(),
-    status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+    status: Type.Union([Type.Literal('active'), Type.Literal('disabled')], { description: 'a disabled subscription keeps receiving messages, held (not sent) until it is active again' }),
     disabled_reason: Type.Union([Type.String(), Type.Null()]),
+    held_count: Type.Integer({ minimum: 0, description: 'messages held because the subscription is disabled; sent when it is enabled again, or discarded with POST /webhooks/{uuid}/held/discard' }),
     created_at: Time,
     updated_at: Time,
   },
@@ -48,7 +49,9 @@ export const Topic = Type.Object({
   example: Type.Object({ id: Type.String(), topic: Type.String(), created_at: Time, data: Order }),
 });
 
-export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]);
+export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('failed')], {
+  description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; delivered; failed: no retries left',
+});
 
 export const Attempt = Type.Object({
   attempt: Type.Integer({ description: '1 for the first attempt, 2 for the first retry, …' }),
@@ -99,3 +102,19 @@ export const RecoverBody = Type.Object(
   { additionalProperties: false },
 );
 export type RecoverBody = Static<typeof RecoverBody>;
+
+export const DiscardHeldBody = Type.Object(
+  {
+    until: Type.Optional(Type.String({ description: 'ISO-8601 date-time with offset: discard held messages created at or before this (default now)' })),
+    dry_run: Type.Optional(Type.Boolean({ description: 'only count' })),
+  },
+  { additionalProperties: false },
+);
+export type DiscardHeldBody = Static<typeof DiscardHeldBody>;
+
+export const DiscardHeldResult = Type.Object({
+  count: Type.Integer({ minimum: 0, description: 'held messages discarded (or, with dry_run, that would be)' }),
+  dry_run: Type.Boolean(),
+  until: Time,
+});
+export type DiscardHeldResult = Static<typeof DiscardHeldResult>;

@@ -31,7 +31,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
     const attention = troubled.length
       ? html`<div class="scroll"><table class="stack">
           <caption class="muted">Subscriptions with failed or retrying messages, and disabled ones</caption>
-          <thead><tr><th scope="col">Subscription</th><th scope="col">State</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Retrying</th><th scope="col">Why (latest problem)</th></tr></thead>
+          <thead><tr><th scope="col">Subscription</th><th scope="col">State</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Retrying</th><th scope="col" class="num">Held</th><th scope="col">Why (latest problem)</th></tr></thead>
           <tbody>${troubled.map((t) => {
             const sub = t.subscription;
             const why = sub.status === 'disabled' && sub.disabled_reason
@@ -44,6 +44,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
               <td data-label="State">${statusBadge(sub.status)}</td>
               <td data-label="Failed" class="num">${t.failed}</td>
               <td data-label="Retrying" class="num">${t.retrying}</td>
+              <td data-label="Held" class="num">${t.held ? html`<a href="${path('subscriptions', sub.uuid, { status: 'held' })}">${t.held}</a>` : '0'}</td>
               <td data-label="Why (latest problem)">${why}</td>
             </tr>`;
           })}</tbody></table></div>`
@@ -66,7 +67,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       : html`<p>No failed messages.</p>`;
 
     const windowRow = (label: string, w: Window) => html`<tr>
-      <th scope="row">${label}</th><td class="num">${w.total}</td><td class="num">${w.delivered}</td><td class="num">${w.retrying}</td><td class="num">${w.failed}</td><td class="num">${w.waiting}</td></tr>`;
+      <th scope="row">${label}</th><td class="num">${w.total}</td><td class="num">${w.delivered}</td><td class="num">${w.retrying}</td><td class="num">${w.failed}</td><td class="num">${w.waiting}</td><td class="num">${w.held}</td></tr>`;
 
     const oldest = queue.oldestDue
       ? html`due for ${formatDuration(now - queue.oldestDue.next_attempt_at)}, created ${relative(queue.oldestDue.created_at, now)} — <a href="${messagePath(queue.oldestDue.subscription_uuid, queue.oldestDue.message_id)}">open it</a>`
@@ -85,7 +86,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       <h2 id="traffic">Messages</h2>
       <div class="scroll"><table>
         <caption class="muted">Messages created in the period, by what became of them</caption>
-        <thead><tr><th scope="col">Period</th><th scope="col" class="num">All</th><th scope="col" class="num">Delivered</th><th scope="col" class="num">Retrying</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Waiting</th></tr></thead>
+        <thead><tr><th scope="col">Period</th><th scope="col" class="num">All</th><th scope="col" class="num">Delivered</th><th scope="col" class="num">Retrying</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Held</th></tr></thead>
         <tbody>${windowRow('Last hour', hour)}${windowRow('Last 24 hours', day)}</tbody>
       </table></div>
 

@@ -1,11 +1,12 @@
 /**
  * Subscriptions: the list, a two-step "new" form (topic, then URL and that topic's expands),
  * edit, enable/disable, delete with a confirmation page, the test message, the message log
- * of one subscription (filters, paging) and recover with a dry-run count first.
+ * of one subscription (filters, paging), recover with a dry-run count first, and discarding the
+ * messages held for a disabled subscription, after a page that shows how many.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubscriptionRow } from '../../db/schema.js';
-import { recoverFailed } from '../../delivery/queue.js';
+import { discardHeld, heldCounts, recoverFailed } from '../../delivery/queue.js';
 import { whsecFromUuid } from '../../delivery/signer.js';
 import { DomainError } from '../../errors.js';
 import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, updateSubscription } from '../../webhooks/subscriptions.js';
@@ -75,13 +76,16 @@ function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; e
   </form>`;
 }
 
-function facts(sub: SubscriptionRow, tz: string): SafeHtml {
+function facts(sub: SubscriptionRow, tz: string, held: number): SafeHtml {
   const expands = JSON.parse(sub.expands) as string[];
   return html`<dl class="facts">
     <dt>Receiver URL</dt><dd><code>${sub.url}</code></dd>
     <dt>Topic</dt><dd><code>${sub.topic}</code></dd>
     <dt>Expands</dt><dd>${expands.length ? expands.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`) : html`<span class="muted">none (the order only)</span>`}</dd>
     <dt>State</dt><dd>${statusBadge(sub.status)}${sub.disabled_reason ? html` ${sub.disabled_reason}` : ''}</dd>
+    <dt>Held messages</dt><dd data-held-count="${held}">${held
+      ? html`<a href="${subscriptionPath(sub.uuid, { status: 'held' })}#messages">${held}</a> — kept, not sent, while the subscription is disabled; enabling it sends them, oldest first`
+      : html`0${sub.status === 'disabled' ? html` <span class="muted">(new events are kept here until it is enabled)</span>` : ''}`}</dd>
     <dt>Created</dt><dd>${timeTag(sub.created_at, tz)}</dd>
     <dt>Changed</dt><dd>${timeTag(sub.updated_at, tz)}</dd>
     <dt>ID (uuid)</dt><dd><code>${sub.uuid}</code></dd>
@@ -143,16 +147,19 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const { auth } = sessionOf(request);
     const page = pageParam(request.query);
     const [{ rows, total }, problems] = await Promise.all([listSubscriptions(ctx.db, auth.storeId, page, SUBSCRIPTIONS_PER_PAGE), problemCounts(ctx.db, auth.storeId)]);
+    const held = await heldCounts(ctx.db, auth.storeId, rows.map((r) => r.uuid));
     const table = rows.length
       ? html`<div class="scroll"><table class="stack">
-          <thead><tr><th scope="col">Topic</th><th scope="col">Receiver URL</th><th scope="col">State</th><th scope="col" class="num">Failed or retrying</th><th scope="col">Created</th></tr></thead>
+          <thead><tr><th scope="col">Topic</th><th scope="col">Receiver URL</th><th scope="col">State</th><th scope="col" class="num">Failed or retrying</th><th scope="col" class="num">Held</th><th scope="col">Created</th></tr></thead>
           <tbody>${rows.map((s) => {
             const n = problems.get(s.uuid) ?? 0;
+            const h = held.get(s.uuid) ?? 0;
             return html`<tr>
               <td data-label="Topic"><a href="${subscriptionPath(s.uuid)}">${s.topic}</a></td>
               <td data-label="Receiver URL"><code>${s.url}</code></td>
               <td data-label="State">${statusBadge(s.status)}</td>
               <td data-label="Failed or retrying" class="num">${n ? html`<a href="${subscriptionPath(s.uuid, { status: 'problems' })}">${n}</a>` : '0'}</td>
+              <td data-label="Held" class="num">${h ? html`<a href="${subscriptionPath(s.uuid, { status: 'held' })}">${h}</a>` : '0'}</td>
               <td data-label="Created">${timeTag(s.created_at, auth.timezone)}</td>
             </tr>`;
           })}</tbody></table></div>
@@ -205,6 +212,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const { filter, raw, errors } = readFilter(request.query, tz);
     const { rows, total } = errors.length ? { rows: [], total: 0 } : await listMessages(ctx.db, session.auth.storeId, sub.uuid, filter, page, MESSAGES_PER_PAGE);
     const attempts = await lastAttempts(ctx.db, session.auth.storeId, rows.map((r) => r.id));
+    const held = (await heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
     const filtered = Boolean(raw.status || raw.from || raw.to);
 
     const list = rows.length
@@ -219,7 +227,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
               <td data-label="State">${statusBadge(state)}</td>
               <td data-label="Attempts" class="num">${m.attempt_count}</td>
               <td data-label="Last attempt">${a ? html`${timeTag(a.started_at, tz)}<br><span class="muted">${a.status_code !== null ? `HTTP ${a.status_code}` : (a.error_class ?? '').replace(/_/g, ' ')}</span>` : html`<span class="muted">—</span>`}</td>
-              <td data-label="Next attempt">${m.status === 'pending' && m.next_attempt_at !== null ? html`${timeTag(m.next_attempt_at, tz)}<br><span class="muted">${relative(m.next_attempt_at, now)}</span>` : html`<span class="muted">—</span>`}</td>
+              <td data-label="Next attempt">${m.status === 'pending' && m.next_attempt_at !== null ? html`${timeTag(m.next_attempt_at, tz)}<br><span class="muted">${relative(m.next_attempt_at, now)}</span>` : m.status === 'held' ? html`<span class="muted">when enabled</span>` : html`<span class="muted">—</span>`}</td>
             </tr>`;
           })}</tbody></table></div>
           ${pager(subscriptionPath(sub.uuid), raw, page, total, MESSAGES_PER_PAGE)}`
@@ -227,7 +235,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
 
     const body = html`
       <h1>Subscription to <code>${sub.topic}</code></h1>
-      ${facts(sub, tz)}
+      ${facts(sub, tz, held)}
       <div class="actions">
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'test')}">${csrfField(session.csrfToken)}<button type="submit">Send a test message</button></form>
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'status')}">${csrfField(session.csrfToken)}
@@ -235,6 +243,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
             ? html`<input type="hidden" name="status" value="disabled"><button type="submit" class="secondary">Disable</button>`
             : html`<input type="hidden" name="status" value="active"><button type="submit">Enable</button>`}
         </form>
+        ${held ? html`<a class="button secondary" href="${path('subscriptions', sub.uuid, 'held', 'discard')}">Discard ${held} held…</a>` : ''}
         ${isInternal(sub)
           ? ''
           : html`<a class="button secondary" href="${path('subscriptions', sub.uuid, 'edit')}">Edit</a>
@@ -271,7 +280,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     if (status !== 'active' && status !== 'disabled') throw new DomainError(400, 'status must be "active" or "disabled".');
     await updateSubscription(ctx.database, ctx.policy, session.auth.storeId, sub.uuid, { status }, session.auth.email);
     if (status === 'active') ctx.onRequeued();
-    const text = status === 'active' ? 'Subscription enabled: held messages are being sent now.' : 'Subscription disabled: new events are not queued for it, and its queued messages wait until it is enabled again.';
+    const text = status === 'active' ? 'Subscription enabled: held messages are being sent now, oldest first.' : 'Subscription disabled: nothing is sent to it; its queued messages and new events are held until it is enabled again (or discarded).';
     return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), { kind: 'ok', text });
   });
 
@@ -325,10 +334,11 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('store_id', '=', session.auth.storeId)
       .where('subscription_uuid', '=', sub.uuid)
-      .where('status', '=', 'pending')
+      .where('status', 'in', ['pending', 'held'])
       .executeTakeFirstOrThrow();
+    const held = (await heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
     const body = html`<h1>Delete this subscription?</h1>
-      ${facts(sub, session.auth.timezone)}
+      ${facts(sub, session.auth.timezone, held)}
       <div class="problem" role="alert"><p>Deleting it stops all <code>${sub.topic}</code> messages to <code>${sub.url}</code>, drops the ${Number(pending.n)} message(s) still waiting to be sent, and deletes its delivery log. This cannot be undone. To stop it for a while instead, disable it.</p></div>
       <form method="post" action="${path('subscriptions', sub.uuid, 'delete')}">
         ${csrfField(session.csrfToken)}
@@ -393,5 +403,39 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
       text: count ? `${count} failed message${count === 1 ? ' is' : 's are'} queued again and will be sent shortly.` : 'No failed messages were left in that window.',
     });
   });
-}
 
+  app.get('/subscriptions/:uuid/held/discard', hidden, async (request, reply) => {
+    const session = sessionOf(request);
+    const tz = session.auth.timezone;
+    const sub = await load(request);
+    // The count shown is the count discarded: the form carries this moment, and held messages
+    // created after it (the subscription is still collecting) are kept.
+    const until = ctx.now();
+    const count = await discardHeld(ctx.db, session.auth.storeId, sub.uuid, until, true);
+    const body = html`<h1>Discard held messages?</h1>
+      <p>Subscription to <code>${sub.topic}</code> at <code>${sub.url}</code> (${statusBadge(sub.status)}).</p>
+      ${count > 0
+        ? html`<div class="problem" role="alert"><p><strong data-discard-count="${count}">${count}</strong> held message${count === 1 ? '' : 's'}, created up to ${timeTag(until, tz)}, will be deleted and never sent. This cannot be undone. To send them instead, enable the subscription.</p></div>
+          <form method="post" action="${path('subscriptions', sub.uuid, 'held', 'discard')}">
+            ${csrfField(session.csrfToken)}
+            <input type="hidden" name="until" value="${utcIso(until)}">
+            <p class="actions"><button type="submit" class="danger">Discard ${count} message${count === 1 ? '' : 's'}</button> <a href="${subscriptionPath(sub.uuid)}">Keep them</a></p>
+          </form>`
+        : html`<p>No messages are held for this subscription. <a href="${subscriptionPath(sub.uuid)}">Back to the subscription</a></p>`}`;
+    return render(ctx, request, reply, { title: 'Discard held messages', section: 'subscriptions', body });
+  });
+
+  app.post('/subscriptions/:uuid/held/discard', hidden, async (request, reply) => {
+    const session = sessionOf(request);
+    const sub = await load(request);
+    const raw = field(request.body, 'until');
+    const until = raw ? Date.parse(raw) : NaN;
+    if (!Number.isFinite(until)) throw new DomainError(400, 'The confirmation form is missing its time; open "Discard held…" again.');
+    const count = await discardHeld(ctx.db, session.auth.storeId, sub.uuid, until, false);
+    request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'held messages discarded (dashboard)');
+    return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), {
+      kind: 'ok',
+      text: count ? `${count} held message${count === 1 ? ' was' : 's were'} discarded.` : 'No held messages were left to discard.',
+    });
+  });
+}
