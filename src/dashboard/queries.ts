@@ -161,7 +161,8 @@ export interface QueueState {
 export async function queueState(db: Db, storeId: number, now: number): Promise<QueueState> {
   const pendingQ = db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', 'pending');
   const [pending, due, held, oldest] = await Promise.all([
-    pendingQ.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    // Not delivered yet: held messages count too (they are sent once their subscription is enabled).
+    db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', 'in', ['pending', 'held']).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ.where('next_attempt_at', '<=', now).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', sql.lit('held')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ

@@ -47,7 +47,7 @@ forEachDialect('dashboard pages', (dialect) => {
     assert.equal(res.statusCode, 200);
     const text = textOf(res.body);
     assert.match(text, /Needs attention No subscriptions yet\. Create the first one/);
-    assert.match(text, /Last hour 0 0 0 0 0/);
+    assert.match(text, /Last hour 0 0 0 0 0 0/);
     assert.match(text, /0 messages not yet delivered \(queue depth\)/);
     assert.match(res.body, /<h1>Overview of shop-\d+<\/h1>/);
     assert.match(res.body, /<a href="\/" aria-current="page">Overview<\/a>/);
@@ -406,10 +406,50 @@ forEachDialect('dashboard pages', (dialect) => {
     await b.post(`/subscriptions/${uuid}/status`, { status: 'disabled' });
     const res = await b.get('/');
     const text = textOf(res.body);
-    assert.match(text, /Last hour 2 1 0 0 1/);
-    assert.match(text, /Last 24 hours 2 1 0 0 1/);
+    // All, delivered, retrying, failed, waiting, held: disabling held the waiting one.
+    assert.match(text, /Last hour 2 1 0 0 0 1/);
+    assert.match(text, /Last 24 hours 2 1 0 0 0 1/);
     assert.match(text, /1 messages not yet delivered \(queue depth\)/);
     assert.match(text, /1 held for disabled subscriptions/);
     assert.match(text, /Disabled: Disabled by shop-\d+@test\.example/);
+  });
+
+  it('holds the messages of a disabled subscription: counts on its page, the list and the overview; discards them after a confirmation with the count', async () => {
+    const uuid = await createViaForm();
+    await b.get(`/subscriptions/${uuid}`);
+    await b.post(`/subscriptions/${uuid}/status`, { status: 'disabled' });
+    for (let i = 0; i < 3; i++) await t.createOrder();
+
+    const page = await b.get(`/subscriptions/${uuid}`);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<dt>Held messages<\/dt><dd data-held-count="3">/);
+    assert.match(textOf(page.body), /Held messages 3 — kept, not sent, while the subscription is disabled/);
+    assert.equal((page.body.match(/<span class="status s-held">held<\/span>/g) ?? []).length, 3, 'each message shows as held');
+    const heldOnly = await b.get(`/subscriptions/${uuid}?status=held`);
+    assert.equal(heldOnly.statusCode, 200);
+    assert.match(textOf(heldOnly.body), /Page 1 of 1 \(3 in all\)/);
+    const list = await b.get('/subscriptions');
+    assert.ok(list.body.includes(`<td data-label="Held" class="num"><a href="/subscriptions/${uuid}?status=held">3</a></td>`));
+    const overview = await b.get('/');
+    assert.match(textOf(overview.body), /3 held for disabled subscriptions/);
+    assert.ok(overview.body.includes(`<td data-label="Held" class="num"><a href="/subscriptions/${uuid}?status=held">3</a></td>`));
+
+    // Discarding asks first, with the count; the confirmation discards exactly those.
+    assert.match(page.body, /Discard 3 held…/);
+    const confirm = await b.get(`/subscriptions/${uuid}/held/discard`);
+    assert.equal(confirm.statusCode, 200);
+    assert.match(textOf(confirm.body), /3 held messages, created up to .* will be deleted and never sent/);
+    assert.equal(await t.database.kysely.selectFrom('webhook_messages').select('id').where('status', '=', 'held').execute().then((r) => r.length), 3, 'the confirmation page changes nothing');
+    const until = /name="until" value="([^"]+)"/.exec(confirm.body)?.[1];
+    assert.ok(until, 'the form carries the moment the count was taken');
+    await new Promise((r) => setTimeout(r, 5));
+    await t.createOrder(); // arrives after the confirmation page: not part of what was confirmed
+    const done = await b.post(`/subscriptions/${uuid}/held/discard`, { until });
+    assert.equal(done.statusCode, 303);
+    const after = await b.follow(done);
+    assert.match(textOf(after.body), /3 held messages were discarded/);
+    assert.match(after.body, /data-held-count="1"/);
+    const missing = await b.post(`/subscriptions/${uuid}/held/discard`, {}, { csrf: 'page' });
+    assert.equal(missing.statusCode, 400);
   });
 });
