@@ -109,6 +109,17 @@ forEachDialect('legacy settings', (dialect) => {
       await updateStore(t.database.kysely, 'shop', { plan: 'free' });
       assert.equal((await legacyMessages(await makeOrder(t))).length, 0, 'free plan');
       await updateStore(t.database.kysely, 'shop', { plan: 'advanced' });
+
+      // A receiver's 410 disables the internal subscription: the POSTs of new orders are held,
+      // and setting the URL again releases them.
+      const { holdSubscription } = await import('../../src/delivery/queue.js');
+      const settings = await t.database.kysely.selectFrom('legacy_settings').select('subscription_uuid').where('store_id', '=', t.storeId).executeTakeFirstOrThrow();
+      await holdSubscription(t.database.kysely, settings.subscription_uuid!, 'The receiver answered 410 Gone', Date.now());
+      const whileGone = await makeOrder(t);
+      assert.deepEqual((await legacyMessages(whileGone)).map((m) => [m.status, m.next_attempt_at]), [['held', null]], 'kept, held');
+      await setPostUrl(t.database, policy(), 'shop', 'http://127.0.0.1:9/post');
+      assert.deepEqual((await legacyMessages(whileGone)).map((m) => m.status), ['pending'], 'released when the URL is set again');
+
       await clearPostUrl(t.database, 'shop');
       assert.equal((await legacyMessages(await makeOrder(t))).length, 0, 'no URL');
     });
