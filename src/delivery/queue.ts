@@ -360,7 +360,7 @@ export async function heldCounts(db: Db, storeId: number, uuids: readonly string
 
 /**
  * Requeues the failed messages of one subscription created in [since, until], each with a fresh
- * retry schedule. With `dryRun` it only counts them.
+ * retry schedule (held, if the subscription is disabled). With `dryRun` it only counts them.
  */
 export async function recoverFailed(db: Db, storeId: number, uuid: string, since: number, until: number, now: number, dryRun: boolean): Promise<number> {
   if (dryRun) {
@@ -377,7 +377,8 @@ export async function recoverFailed(db: Db, storeId: number, uuid: string, since
   }
   const result = await db
     .updateTable('webhook_messages')
-    .set((eb) => ({ status: 'pending', next_attempt_at: now, schedule_base: eb.ref('attempt_count') }))
+    // Requeued to a disabled subscription: held until it is enabled, like its other messages.
+    .set((eb) => ({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), schedule_base: eb.ref('attempt_count') }))
     .where('store_id', '=', storeId)
     .where('subscription_uuid', '=', uuid)
     .where('status', '=', 'failed')

@@ -145,6 +145,19 @@ forEachDialect('held messages', (dialect) => {
     assert.ok((await e.messages(off.uuid)).every((m) => m.status === 'pending' && m.next_attempt_at === m.created_at));
   });
 
+  test('recovering failed messages of a disabled subscription holds them until it is enabled', async () => {
+    const e = await engine(dialect, { dispatcher: false });
+    const r = await receiver();
+    const sub = await e.subscribe(r.url);
+    await e.createOrder('will fail');
+    await e.database.kysely.updateTable('webhook_messages').set({ status: 'failed', attempt_count: 16, next_attempt_at: null, last_attempt_at: Date.now() }).where('subscription_uuid', '=', sub.uuid).execute();
+    assert.equal((await e.api('PATCH', `/webhooks/${sub.uuid}`, { status: 'disabled' })).status, 200);
+    const recovered = await e.api<{ data: { count: number } }>('POST', `/webhooks/${sub.uuid}/recover`, { since: '2020-01-01T00:00:00Z' });
+    assert.equal(recovered.body.data.count, 1);
+    assert.deepEqual((await e.messages(sub.uuid)).map((m) => [m.status, m.next_attempt_at]), [['held', null]]);
+    assert.equal(await heldCount(e, sub.uuid), 1);
+  });
+
   test('retention: held messages older than the retention are pruned, newer ones kept', async () => {
     const e = await engine(dialect, { dispatcher: false });
     const r = await receiver();
