@@ -10,8 +10,9 @@
  * partial indexes (which cover `pending` only), so a claim never reads them. Enabling the
  * subscription makes them `pending` again, due at their creation time, so they go out oldest first.
  *
- * PostgreSQL: statements that lock several message rows take them in id order (and the outcome
- * writer writes its batch in id order), so two of them never wait on each other in a cycle.
+ * PostgreSQL: the lease heartbeat and releaseClaims lock the rows they change in id order, the
+ * outcome writer writes its batch in id order, and the heartbeat skips rows being written, so a
+ * heartbeat and an outcome batch on the same rows never wait on each other in a cycle.
  */
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
