@@ -54,11 +54,43 @@ export function httpServerOptions(limits: HttpLimits): HttpServerOptions {
 
 /** Call once the Fastify instance exists: the connection cap and the per-socket request record. */
 export function applyConnectionLimits(app: FastifyInstance, limits: HttpLimits): void {
-  // Connections over the cap are closed as soon as they are accepted, so the descriptors stay
-  // available for the database, deliveries and the connections already open.
-  app.server.maxConnections = limits.httpMaxConnections;
-  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  const server = app.server;
+  // Every open connection, oldest first (a Map keeps insertion order), and whether a request on it
+  // has arrived in full and is being answered.
+  const open = new Map<Socket, { answering: boolean }>();
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= limits.httpMaxConnections) {
+      // At the cap, make room by closing the oldest connection that is not being answered: an idle
+      // keep-alive one, or one still sending its request (a slowloris client is such a one). A
+      // flood of slow connections then cannot lock out new clients, /healthz included, until the
+      // request timeout. When every connection is being answered, the newcomer is refused instead.
+      let victim: Socket | undefined;
+      for (const [candidate, state] of open) {
+        if (!state.answering) {
+          victim = candidate;
+          break;
+        }
+      }
+      if (!victim) {
+        socket.destroy();
+        return;
+      }
+      open.delete(victim);
+      victim.destroy();
+    }
+    const state = { answering: false };
+    open.set(socket, state);
+    socket.once('close', () => open.delete(socket));
+  });
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     current.set(request.socket, { method: request.method ?? 'GET', url: request.url ?? '/', response });
+    const state = open.get(request.socket);
+    if (state) response.once('close', () => (state.answering = false));
+  });
+  // Fastify runs preValidation once the body has arrived in full (at once for a request without one).
+  app.addHook('preValidation', async (request) => {
+    const state = open.get(request.raw.socket);
+    if (state) state.answering = true;
   });
 }
 
