@@ -42,6 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: DEFAULT_BODY_LIMIT,
     // Fail-fast validation, with the complete error list only for small bodies (src/api/validation.ts).
     schemaController: { compilersFactory: { buildValidator: boundedValidatorFactory() } },
+    // Fastify's default joins every ajv error into one message; ours is written from the first few (errors.ts).
+    schemaErrorFormatter: (_errors, dataVar) => new Error(`Invalid ${dataVar}.`),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();

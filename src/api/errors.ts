@@ -55,21 +55,29 @@ function describe(err: AjvError): string {
   }
 }
 
-/** ajv's errors → our field errors, dropping the noise a union produces for each branch. */
-export function validationErrors(errors: AjvError[], context: string): FieldError[] {
+/**
+ * ajv's errors → our field errors, dropping the noise a union produces for each branch. Formats at
+ * most `limit` distinct problems and only counts the rest: a small body can still carry thousands.
+ */
+export function validationErrors(errors: AjvError[], context: string, limit = Number.MAX_SAFE_INTEGER): { listed: FieldError[]; more: number } {
   const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const seen = new Set<string>();
-  const out: FieldError[] = [];
+  const listed: FieldError[] = [];
+  let more = 0;
   for (const e of errors) {
     if (anyOfPaths.has(e.instancePath) && e.keyword !== 'anyOf') continue;
+    if (listed.length >= limit) {
+      more++;
+      continue;
+    }
     const field = fieldOf(e, context);
     const message = describe(e);
     const key = `${field}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ field, message });
+    listed.push({ field, message });
   }
-  return out;
+  return { listed, more };
 }
 
 /**
@@ -113,10 +121,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof DomainError) return respond(request, reply, error.status, error.message, error.errors);
     if (error.validation) {
       const context = error.validationContext ?? 'body';
-      const all = validationErrors(error.validation as AjvError[], context);
-      const errors = all.slice(0, MAX_LISTED_ERRORS);
+      const { listed: errors, more: uncounted } = validationErrors(error.validation as AjvError[], context, MAX_LISTED_ERRORS);
       const summary = errors.map((e) => `${e.field} ${e.message}`).join('; ');
-      const more = all.length > errors.length ? `; and ${all.length - errors.length} more problems (fix these and send again to see the rest)` : '';
+      const more = uncounted > 0 ? `; and ${uncounted} more problems (fix these and send again to see the rest)` : '';
       const firstOnly = (error.validation as object[]).some((e) => (e as Record<symbol, unknown>)[FIRST_PROBLEM_ONLY] === true)
         ? ' (the body is too large to list every problem: only the first is reported)'
         : '';
