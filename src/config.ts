@@ -77,6 +77,11 @@ export const SETTINGS = {
   leaseMs: { env: 'STOREHOOK_LEASE_MS', flag: 'lease-ms', description: 'how long a claimed message stays reserved to its worker without a heartbeat', default: 60_000, parse: positiveInt('milliseconds', 100) },
   pollIntervalMs: { env: 'STOREHOOK_POLL_INTERVAL_MS', flag: 'poll-interval-ms', description: 'fallback polling for due messages (commits wake the dispatcher at once)', default: 1_000, parse: positiveInt('milliseconds', 10) },
   sqliteSync: { env: 'STOREHOOK_SQLITE_SYNC', flag: 'sqlite-sync', description: 'SQLite durability: normal survives process crashes, full also power loss', default: 'normal', parse: oneOf(['normal', 'full'] as const) },
+  // Incoming connections: how long a client may take, and how many it may hold (docs/deploy.md, "Limits and timeouts").
+  httpHeadersTimeoutMs: { env: 'STOREHOOK_HTTP_HEADERS_TIMEOUT_MS', flag: 'http-headers-timeout-ms', description: 'time a client has to send the request line and headers (408 after)', default: 10_000, parse: positiveInt('milliseconds', 1000) },
+  httpRequestTimeoutMs: { env: 'STOREHOOK_HTTP_REQUEST_TIMEOUT_MS', flag: 'http-request-timeout-ms', description: 'time a client has to send a whole request, headers and body: a body that trickles is cut off (408)', default: 30_000, parse: positiveInt('milliseconds', 1000) },
+  httpKeepAliveTimeoutMs: { env: 'STOREHOOK_HTTP_KEEP_ALIVE_TIMEOUT_MS', flag: 'http-keep-alive-timeout-ms', description: 'how long an idle keep-alive connection stays open between requests', default: 5_000, parse: positiveInt('milliseconds', 100) },
+  httpMaxConnections: { env: 'STOREHOOK_HTTP_MAX_CONNECTIONS', flag: 'http-max-connections', description: 'open client connections at most; more are closed at once (keep it well under ulimit -n)', default: 500, parse: positiveInt('connections', 10) },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -112,5 +117,16 @@ export function loadConfig(
       throw new ConfigError(`invalid ${setting.env} (--${setting.flag}) ${shown}: ${why}`);
     }
   }
-  return out as Config;
+  const config = out as Config;
+  checkHttpTimeouts(config);
+  return config;
+}
+
+/** Node refuses a headers timeout longer than the whole-request timeout; say so in the settings' words. */
+function checkHttpTimeouts(config: Config): void {
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new ConfigError(
+      `invalid STOREHOOK_HTTP_HEADERS_TIMEOUT_MS (--http-headers-timeout-ms) ${config.httpHeadersTimeoutMs}: must not exceed STOREHOOK_HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs}), which covers the headers too`,
+    );
+  }
 }

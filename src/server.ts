@@ -19,6 +19,7 @@ import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
 import { loggerOptions } from './log.js';
 import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
+import { applyConnectionLimits, httpServerOptions } from './api/http-server.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import { listenRoutes } from './toolkit/server/listen-route.js';
@@ -124,7 +125,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
     } else {
       // A worker serves only health and metrics.
-      const workerApp = Fastify({ loggerInstance: log }) as unknown as FastifyInstance;
+      const workerApp = Fastify({ loggerInstance: log, ...httpServerOptions(config) }) as unknown as FastifyInstance;
+      applyConnectionLimits(workerApp, config);
       registerErrorHandling(workerApp);
       await workerApp.register(async (root) => opsRoutes(root, { database, metrics, role }));
       app = workerApp;

@@ -13,10 +13,13 @@ import { loggerOptions } from '../log.js';
 import type { OrderEventSink } from '../orders/events.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
+import { assignBodyLimit, DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { registerErrorHandling, sendError } from './errors.js';
+import { applyConnectionLimits, httpServerOptions } from './http-server.js';
 import { ordersRoutes } from './routes/orders.js';
 import { coerceToSchema } from './query.js';
 import { findForbiddenText } from './text-guard.js';
+import { boundedValidatorFactory } from './validation.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,14 +38,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logging = deps.logger === undefined ? { logger: loggerOptions(deps.config.logLevel) } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger };
   const app = Fastify({
     ...logging,
-    bodyLimit: 1024 * 1024,
+    ...httpServerOptions(deps.config),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Fail-fast validation, with the complete error list only for small bodies (src/api/validation.ts).
+    schemaController: { compilersFactory: { buildValidator: boundedValidatorFactory() } },
+    // Fastify's default joins every ajv error into one message; ours is written from the first few (errors.ts).
+    schemaErrorFormatter: (_errors, dataVar) => new Error(`Invalid ${dataVar}.`),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
     },
     trustProxy: false,
     ajv: {
-      // Reject unknown fields instead of silently dropping them; report every problem at once.
+      // Reject unknown fields instead of silently dropping them; report every problem at once
+      // when the body is small (allErrors is decided per request by the validator factory above).
       // No type coercion: a JSON body must carry the right types ({"quantity": "3"} or
       // {"details": null} → "" must not slip through). Query strings and path parameters are
       // text by nature; the preValidation hook below converts them to their schema's types.
@@ -51,6 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  applyConnectionLimits(app, deps.config);
+  app.addHook('onRoute', assignBodyLimit);
   registerErrorHandling(app);
   // MyCashflow refuses a trailing slash; answer that before authentication so the hint is seen.
   app.addHook('onRequest', async (request, reply) => {

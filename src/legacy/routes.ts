@@ -6,6 +6,8 @@
  * fitting status — never HTML, never JSON. See docs/migrating-from-xml-webhooks.md.
  */
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { addErrorSurface } from '../api/error-surfaces.js';
+import { sizeText } from '../api/errors.js';
 import { FailureWindow, TokenBuckets } from '../api/rate-limit.js';
 import type { Config } from '../config.js';
 import { isDatabaseUnavailable, type Database } from '../db/connection.js';
@@ -24,6 +26,7 @@ import { ordersDocument } from './order-xml.js';
 import { parseFlag, parseId, parseIdList, parseText, parseUnixSeconds, RawBody, readParams, type Params } from './params.js';
 import { findLegacyStore, findStoreByLegacyKey, type LegacyStore } from './settings.js';
 import { automaticPostTarget, insertLegacyMessage } from './sink.js';
+import { XML_CONTENT_TYPE } from './topic.js';
 import { el, xmlDocument, type AttrValue } from './xml.js';
 
 /**
@@ -70,6 +73,8 @@ function success(attrs: Record<string, AttrValue>, message: string): string {
 }
 
 export const legacyRoutes: FastifyPluginAsync<LegacyRoutesOptions> = async (app, options) => {
+  // Errors found before routing (bad URL, headers too large, a timed-out body) reach old clients as XML too.
+  addErrorSurface(app.server, { matches: (path) => path === '/webhooks' || path.startsWith('/webhooks/'), contentType: XML_CONTENT_TYPE, render: (_status, message) => errorDocument(message) });
   await app.register(async (scope) => registerScope(scope, options), { prefix: '/webhooks' });
 };
 
@@ -91,7 +96,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     if (error instanceof DomainError) return sendXmlError(reply, error.status, error.message);
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendXmlError(reply, 413, 'The request body is larger than 1 MiB; send fewer or shorter parameters.');
+        return sendXmlError(reply, 413, `The request body is larger than ${sizeText(request.routeOptions.bodyLimit ?? 1024 * 1024)}; send fewer or shorter parameters.`);
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
         return sendXmlError(reply, 400, 'The Content-Length header does not match the body.');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
