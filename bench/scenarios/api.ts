@@ -3,10 +3,12 @@
  * with wrk (-t1, rate limit off, request logs off), against `storehook serve` on SQLite (the
  * dispatcher runs but the store has no subscriptions) and against the ceiling: a minimal Fastify
  * app on the same machine sending the same response bytes. Each pair runs back to back.
+ * BENCH_API_DATABASE=postgres runs the same against `storehook serve` on a fresh PostgreSQL database.
  */
 import { Pool } from 'undici';
 import { startEngine, type Engine } from '../lib/engine.js';
 import { note, status } from '../lib/progress.js';
+import { createBenchDatabase } from '../lib/pg.js';
 import { spawnNode, type Child } from '../lib/procs.js';
 import { createTenant, openBenchDb, sampleOrder, type BenchDb } from '../lib/seed.js';
 import { fmtMs, fmtNum, fmtRatio, round, sig } from '../lib/stats.js';
@@ -52,6 +54,9 @@ export const api = {
     if (!ctx.wrk) throw new Error('wrk is not installed (apt-get install -y wrk)');
     const seconds = ctx.quick ? 1 : 10;
     const connections = 16;
+    const postgres = process.env['BENCH_API_DATABASE'] === 'postgres';
+    const server = `storehook serve (${postgres ? 'PostgreSQL' : 'SQLite'})`;
+    let pgDb: Awaited<ReturnType<typeof createBenchDatabase>> | null = null;
     let db: BenchDb | null = null;
     let engine: Engine | null = null;
     let ceiling: Child | null = null;
@@ -59,10 +64,11 @@ export const api = {
     let getBytes = 0;
     let postBytes = 0;
     try {
-      db = await openBenchDb();
+      if (postgres) pgDb = await createBenchDatabase();
+      db = await openBenchDb(pgDb?.url);
       const tenant = await createTenant(db, 'api');
-      status('starting storehook serve (SQLite)');
-      engine = await startEngine({ role: 'serve', name: 'serve-api', dataDir: db.dataDir!, ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}) });
+      status(`starting ${server}`);
+      engine = await startEngine({ role: 'serve', name: 'serve-api', ...(pgDb ? { databaseUrl: pgDb.url } : { dataDir: db.dataDir! }), ...(ctx.cpuProfDir ? { cpuProfDir: ctx.cpuProfDir } : {}) });
       const { postBody } = await seedOrders(engine.url, tenant.auth, ctx.quick ? 120 : 1000);
       const page = await fetch(`${engine.url}${LIST}`, { headers: { authorization: tenant.auth } });
       const getBody = await page.text();
@@ -94,13 +100,14 @@ export const api = {
       await ceiling?.stop();
       await engine?.stop();
       await db?.close();
+      await pgDb?.drop();
     }
     const rows = pairs.flatMap((p) =>
       (['storehook', 'ceiling'] as const).map((who) => {
         const r = p[who];
         return {
           endpoint: p.endpoint,
-          server: who === 'storehook' ? 'storehook serve (SQLite)' : 'minimal Fastify (ceiling)',
+          server: who === 'storehook' ? server : 'minimal Fastify (ceiling)',
           'req/s': fmtNum(r.requestsPerSec),
           'vs ceiling': who === 'storehook' ? fmtRatio(r.requestsPerSec / p.ceiling.requestsPerSec) : '1.00×',
           p50: fmtMs(r.p50Ms),
@@ -124,20 +131,20 @@ export const api = {
     const goals: Goal[] = [{ goal: 'API ≥ 0.3 of the Fastify ceiling', measured: pairs.map((p, i) => `${p.endpoint.split(' ')[0]} ${fmtRatio(ratios[i])}`).join(', '), met: minRatio >= 0.3 }];
     const svg = barChart({
       title: 'API requests per second (wrk -t1 -c16)',
-      subtitle: `storehook serve on SQLite vs a minimal Fastify route sending the same bytes (${fmtNum(getBytes)} B page, ${fmtNum(postBytes)} B order); higher is better`,
+      subtitle: `${server} vs a minimal Fastify route sending the same bytes (${fmtNum(getBytes)} B page, ${fmtNum(postBytes)} B order); higher is better`,
       unit: 'requests per second',
       groups: pairs.map((p, i) => ({
         label: p.endpoint,
         bars: [
           { label: 'minimal Fastify (ceiling)', value: p.ceiling.requestsPerSec, color: COLORS.ceiling },
-          { label: 'storehook serve (SQLite)', value: p.storehook.requestsPerSec, color: COLORS.sqlite, note: `${fmtRatio(ratios[i])} ceiling` },
+          { label: server, value: p.storehook.requestsPerSec, color: COLORS.sqlite, note: `${fmtRatio(ratios[i])} ceiling` },
         ],
       })),
     });
     return {
       id: 'api',
       title: 'API requests per second',
-      settings: { tool: 'wrk -t1', connections, seconds, rateLimit: 'off (STOREHOOK_RATE_LIMIT_PER_SECOND=0)', logLevel: 'warn', ordersInStore: ctx.quick ? 120 : 1000, getResponseBytes: getBytes, postResponseBytes: postBytes },
+      settings: { tool: 'wrk -t1', database: postgres ? 'postgresql' : 'sqlite', connections, seconds, rateLimit: 'off (STOREHOOK_RATE_LIMIT_PER_SECOND=0)', logLevel: 'warn', ordersInStore: ctx.quick ? 120 : 1000, getResponseBytes: getBytes, postResponseBytes: postBytes },
       columns: ['endpoint', 'server', 'req/s', 'vs ceiling', 'p50', 'p90', 'p99', 'max', 'non-2xx', 'errors'],
       rows,
       headline,

@@ -3,73 +3,36 @@
  *
  * Old clients page with unix seconds: they ask for orders changed at or after `ts`, read the
  * answer's `time_to`, and ask again from `time_to + 1`. That is only safe if, once a second has
- * been answered, no order can still appear in it. An order's own `updated_at` cannot promise
- * that: it is taken before its transaction commits, and a slow transaction (a lock wait, a busy
- * SQLite writer queue) can commit seconds later, into a second a client has already read.
+ * been answered, no order can still appear in it. A time read on the application's clock cannot
+ * promise that: a slow transaction (a lock wait, a busy SQLite writer queue) can commit seconds
+ * after it read the time, into a second a client has already read.
  *
- * So every order change also stamps the order here, on a clock read at the very end of the change's
- * transaction, after taking a per-store lock in shared mode that it holds until commit:
+ * So an order's stamps come from the commit clock (src/db/commit-clock.ts): every change takes
+ * its stamp inside its transaction, behind a per-store barrier it holds until commit, and the
+ * reader asks the same clock for a watermark below which every stamp has committed. The change log
+ * copies the order's stamps; the JSON API's `updated_at`/`created_at` filters use the same clock.
  *
- * - PostgreSQL: writers `pg_advisory_xact_lock_shared(class, store)`, then read the database clock;
- *   the reader takes the same lock exclusively for an instant and reads the database clock: every
- *   writer that stamped an earlier time held the lock before the reader got it, so has committed.
- * - SQLite: one connection runs one transaction at a time and a query waits for the running one,
- *   so a stamp taken inside a transaction before the reader's clock reading is committed by the
- *   time the reader's query runs.
- *
- * The reader answers only whole seconds before its own clock reading (the current second is
- * still open), and cuts a full page at a second boundary (`planPage`), so `time_to + 1` is exact.
+ * The reader answers only whole seconds before the watermark (the current second is still open),
+ * and cuts a full page at a second boundary (`planPage`), so `time_to + 1` is exact.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { commitWatermark } from '../db/commit-clock.js';
 import type { Database } from '../db/connection.js';
 import type { Schema } from '../db/schema.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 
-/** Advisory lock class of the legacy change clock ("LEG1"); the second key is the store id. */
-export const LEGACY_CHANGES_LOCK = 0x4c454731;
-
-function lockKey(storeId: number): number {
-  // pg_advisory_xact_lock(int4, int4): a store id beyond int4 shares a key with another store,
-  // which only makes one wait for the other's writers; it never weakens the guarantee.
-  return storeId % 2_147_483_647;
-}
-
-const clockMs = sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
-/** Stamps an order change; call last in the change's transaction (the lock is held until commit). */
+/**
+ * Records an order change under the order's own commit stamps; call inside the change's
+ * transaction, after the order was stamped.
+ */
 export async function recordChange(tx: Tx, agg: OrderAggregate, created: boolean): Promise<void> {
   const o = agg.order;
-  let now: number;
-  if (tx.dialect === 'postgres') {
-    const { rows } = await sql<{ now: number }>`
-      with l as materialized (select pg_advisory_xact_lock_shared(${LEGACY_CHANGES_LOCK}::int, ${lockKey(o.store_id)}::int))
-      select ${clockMs} as now from l`.execute(tx.db);
-    now = Number(rows[0]!.now);
-  } else {
-    now = Date.now();
-  }
-  // Never before the order's own times (so a client paging from an OrderedAt timestamp sees it);
-  // a later stamp only moves the order into a later page, it cannot make it skipped.
-  const changedAt = Math.max(now, o.updated_at);
   await tx.db
     .insertInto('legacy_order_changes')
-    .values({ order_id: o.id, store_id: o.store_id, created_at: created ? Math.max(now, o.created_at) : changedAt, changed_at: changedAt })
-    .onConflict((oc) => oc.column('order_id').doUpdateSet({ changed_at: changedAt }))
+    .values({ order_id: o.id, store_id: o.store_id, created_at: created ? o.created_at : o.updated_at, changed_at: o.updated_at })
+    .onConflict((oc) => oc.column('order_id').doUpdateSet({ changed_at: o.updated_at }))
     .execute();
-}
-
-/**
- * The reader's clock reading: every change stamped before it has committed (see the module
- * comment). Milliseconds since the epoch.
- */
-export async function changeWatermark(database: Database, storeId: number): Promise<number> {
-  if (database.dialect !== 'postgres') return Date.now();
-  return database.kysely.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${LEGACY_CHANGES_LOCK}::int, ${lockKey(storeId)}::int)`.execute(trx);
-    const { rows } = await sql<{ now: number }>`select ${clockMs} as now`.execute(trx);
-    return Number(rows[0]!.now);
-  });
 }
 
 export interface ChangeRow {
@@ -101,7 +64,7 @@ export type ChangeColumn = 'changed_at' | 'created_at';
  * `time_to`. The client's next call starts at `time_to + 1`.
  */
 export async function pageChanges(database: Database, storeId: number, column: ChangeColumn, fromSec: number, cap: number): Promise<{ orderIds: number[]; timeTo: number }> {
-  const cutoffSec = Math.floor((await changeWatermark(database, storeId)) / 1000);
+  const cutoffSec = Math.floor((await commitWatermark(database, storeId)) / 1000);
   if (fromSec >= cutoffSec) return { orderIds: [], timeTo: fromSec - 1 };
   const db: Kysely<Schema> = database.kysely;
   const window = (from: number, to: number, limit?: number) => {

@@ -6,7 +6,8 @@
  *    `legacy.order_xml` subscription, its body the order XML, rendered now (every retry sends the
  *    same bytes) — when the extension is enabled, a POST URL is set, and the order is not one
  *    created through the API (unless the store includes those, see docs/migrating-from-xml-webhooks.md);
- * 3. last, the change is stamped in the change log that `/webhooks/changes` pages through.
+ * 3. last, the change is recorded, under the order's commit stamps, in the change log that
+ *    `/webhooks/changes` pages through.
  *
  *   const outbox = withLegacyBridge(createOutbox());   // src/server.ts
  */

@@ -21,6 +21,20 @@ export interface OrderListQuery {
   pageSize: number;
   /** continue after this row (from a `next` link) instead of skipping `(page-1)*pageSize` rows. */
   after?: Cursor;
+  /**
+   * The commit clock's watermark (src/db/commit-clock.ts): answer only rows whose `stampColumns`
+   * are strictly below it, so no change stamped at or before a time this answer shows can commit
+   * after it. Set it whenever `stampColumns(query)` is not empty.
+   */
+  stampedBefore?: number;
+}
+
+/** The commit-clock stamps clients sync by. */
+export type OrderStampField = 'created_at' | 'updated_at';
+
+/** The stamps a query sorts or filters by: a client may resume from them, so they need the watermark. */
+export function stampColumns(query: Pick<OrderListQuery, 'ranges' | 'sort'>): OrderStampField[] {
+  return (['created_at', 'updated_at'] as const).filter((f) => query.sort.field === f || query.ranges[f] !== undefined);
 }
 
 export interface Cursor {
@@ -47,6 +61,9 @@ function applyFilters(q: OrdersQuery, storeId: number, query: OrderListQuery): O
     const range = query.ranges[field];
     if (range?.from !== undefined) out = out.where(field, '>=', range.from);
     if (range?.to !== undefined) out = out.where(field, '<=', range.to);
+  }
+  if (query.stampedBefore !== undefined) {
+    for (const field of stampColumns(query)) out = out.where(field, '<', query.stampedBefore);
   }
   if (query.status) out = out.where('status', '=', query.status);
   if (query.ids) out = out.where('id', 'in', query.ids);

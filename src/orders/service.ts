@@ -5,9 +5,9 @@
 import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from '../api/schemas/orders.js';
 import type { Database } from '../db/connection.js';
 import type { OrderRow, PaymentStatus } from '../db/schema.js';
+import { commitStamp } from '../db/commit-clock.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { conflict, DomainError, invalid, notFound, type FieldError } from '../errors.js';
-import { nowMs } from '../time.js';
 import type { OrderAggregate } from './aggregate.js';
 import type { OrderEventSink, OrderTopic } from './events.js';
 import { toBasisPoints, toCents } from './money.js';
@@ -50,7 +50,11 @@ function withoutCustomerOnly(info: Record<string, string>): Record<string, strin
   return address;
 }
 
-/** Records the event row, bumps updated_at, and publishes the topics: the tail of every change. */
+/**
+ * Records the event row, bumps updated_at, and publishes the topics: the tail of every change.
+ * `now` is the change's commit stamp (src/db/commit-clock.ts), taken once the order's row is
+ * locked; every time the change writes is that stamp, so messages and events carry it too.
+ */
 async function finishChange(
   ctx: OrderContext,
   tx: Tx,
@@ -97,9 +101,9 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
   const shipping = body.shipping_address ? { ...withoutCustomerOnly(EMPTY_CUSTOMER), ...body.shipping_address } : withoutCustomerOnly(customer);
   const currency = body.currency ?? 'EUR';
   const customData = body.custom_data === undefined ? null : customDataText(body.custom_data);
-  const now = nowMs();
 
   return inTransaction(ctx.database, async (tx) => {
+    const now = await commitStamp(tx, ctx.storeId);
     const inserted = await tx.db
       .insertInto('orders')
       .values({
@@ -192,7 +196,7 @@ export async function updateOrder(ctx: OrderContext, orderId: number, patch: Pat
       set.different_shipping_address = 1;
     }
     await tx.db.updateTable('orders').set(set).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
-    return finishChange(ctx, tx, orderId, nowMs(), { code: 'order_updated', message: 'Order details changed', data: { fields: Object.keys(patch) } }, ['order.updated']);
+    return finishChange(ctx, tx, orderId, await commitStamp(tx, ctx.storeId), { code: 'order_updated', message: 'Order details changed', data: { fields: Object.keys(patch) } }, ['order.updated']);
   });
 }
 
@@ -201,7 +205,7 @@ export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<O
     const order = await lockOpenable(ctx, tx, orderId);
     if (order.status === 'COMPLETED') throw conflict(`Order ${orderId} is COMPLETED and cannot be cancelled.`);
     if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is already CANCELLED.`);
-    const now = nowMs();
+    const now = await commitStamp(tx, ctx.storeId);
     await tx.db.updateTable('orders').set({ status: 'CANCELLED' }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
     // Payments not yet captured are cancelled with the order; a PAID one stays for a refund.
     const cancelled = await tx.db
@@ -238,7 +242,7 @@ export async function completeShipment(ctx: OrderContext, orderId: number, shipm
     if (!shipment) throw notFound('Shipment', shipmentId);
     if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is CANCELLED: its shipments cannot be completed.`);
     if (shipment.status === 'COMPLETED') throw conflict(`Shipment ${shipmentId} is already COMPLETED.`);
-    const now = nowMs();
+    const now = await commitStamp(tx, ctx.storeId);
     await completeShipments(tx, ctx.storeId, orderId, now, trackingCode, shipmentId);
     const open = await tx.db.selectFrom('shipments').select('id').where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('status', '=', 'OPEN').executeTakeFirst();
     const topics: OrderTopic[] = ['order.shipment_completed', 'order.updated'];
@@ -264,7 +268,7 @@ export async function quickProcess(ctx: OrderContext, orderId: number, body: Qui
     if (payment.status === 'CANCELLED' || payment.status === 'REFUNDED') {
       throw conflict(`Payment ${payment.id} is ${payment.status}: the order cannot be quick-processed.`);
     }
-    const now = nowMs();
+    const now = await commitStamp(tx, ctx.storeId);
     const topics: OrderTopic[] = [];
     if (payment.status === 'PENDING_ACTIVATION') {
       await tx.db.updateTable('payments').set({ status: 'PAID', updated_at: now }).where('id', '=', payment.id).where('store_id', '=', ctx.storeId).execute();
@@ -306,7 +310,7 @@ export async function changePayment(ctx: OrderContext, orderId: number, paymentI
       const agg = await loadAggregate(tx.db, ctx.storeId, orderId);
       return { order: agg!, paymentId };
     }
-    const now = nowMs();
+    const now = await commitStamp(tx, ctx.storeId);
     await tx.db.updateTable('payments').set({ status: rule.to, updated_at: now }).where('id', '=', paymentId).where('store_id', '=', ctx.storeId).execute();
     const agg = await finishChange(ctx, tx, orderId, now, { code: 'payment_updated', message: `Payment ${paymentId}: ${payment.status} → ${rule.to}`, data: { payment_id: paymentId, from: payment.status, to: rule.to } }, ['order.payment_updated', 'order.updated']);
     return { order: agg, paymentId };
@@ -316,7 +320,7 @@ export async function changePayment(ctx: OrderContext, orderId: number, paymentI
 export async function addComment(ctx: OrderContext, orderId: number, text: string, visibility: 'PUBLIC' | 'PRIVATE'): Promise<{ order: OrderAggregate; commentId: number }> {
   return inTransaction(ctx.database, async (tx) => {
     await lockOpenable(ctx, tx, orderId);
-    const now = nowMs();
+    const now = await commitStamp(tx, ctx.storeId);
     const row = await tx.db
       .insertInto('comments')
       .values({ store_id: ctx.storeId, order_id: orderId, created_at: now, user_id: ctx.userId, visibility, text })

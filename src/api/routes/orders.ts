@@ -2,10 +2,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { OrderEventSink } from '../../orders/events.js';
-import { decodeCursor, encodeCursor, listOrders, ORDER_RANGE_FIELDS, ORDER_SORT_FIELDS, type OrderListQuery } from '../../orders/list.js';
+import { decodeCursor, encodeCursor, listOrders, ORDER_RANGE_FIELDS, ORDER_SORT_FIELDS, stampColumns, type OrderListQuery } from '../../orders/list.js';
 import { loadAggregate, loadAggregates } from '../../orders/repository.js';
 import { renderComment, renderOrder, renderPayment, renderShipment } from '../../orders/render.js';
 import * as service from '../../orders/service.js';
+import { commitWatermark } from '../../db/commit-clock.js';
 import type { Database } from '../../db/connection.js';
 import { notFound } from '../../errors.js';
 import { DEFAULT_PAGE_SIZE, listMeta } from '../paging.js';
@@ -84,7 +85,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
     const status = request.query.status?.toUpperCase() as OrderListQuery['status'];
     const ids = parseIdList('id', request.query.id);
-    const result = await listOrders(database.kysely, request.auth.storeId, {
+    const query: OrderListQuery = {
       ranges,
       ...(status ? { status } : {}),
       ...(ids ? { ids } : {}),
@@ -92,7 +93,11 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
       page,
       pageSize,
       ...(request.query.cursor ? { after: decodeCursor(request.query.cursor) } : {}),
-    });
+    };
+    // A client syncing by created_at/updated_at resumes from the last stamp it saw: show it only
+    // stamps below which every change has committed.
+    if (stampColumns(query).length > 0) query.stampedBefore = await commitWatermark(database, request.auth.storeId);
+    const result = await listOrders(database.kysely, request.auth.storeId, query);
     const aggs = await loadAggregates(database.kysely, request.auth.storeId, result.rows, expands);
     return {
       data: aggs.map((a) => renderOrder(a, expands)),
