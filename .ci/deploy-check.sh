@@ -13,6 +13,8 @@ problem() {
 echo "== systemd units (deploy/systemd)"
 # verify wants the executable to exist; node is /usr/bin/node on these machines and in the units.
 for unit in deploy/systemd/*.service; do
+  before=$failed
+  failed=0
   name=$(basename "$unit")
   instance=${name/@.service/@8081.service}
   out=$(cd deploy/systemd && systemd-analyze verify --man=no "./$instance" 2>&1) || problem "$name: systemd-analyze verify failed"
@@ -25,7 +27,8 @@ for unit in deploy/systemd/*.service; do
   fi
   if grep -Eq '[0-9]%i' "$unit"; then problem "$name: a number glued to %i (808%i is 80810 for instance 10)"; fi
   grep -Eq '^ExecStart=/' "$unit" || problem "$name: ExecStart must be an absolute path"
-  echo "$name: ok"
+  ((failed == 0)) && echo "$name: ok"
+  ((failed |= before)) || true
 done
 
 echo "== compose.yaml"

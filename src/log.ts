@@ -50,5 +50,5 @@ export function loggerOptions(level: string): LoggerOptions {
 export function createLogger(level: string, stdout: { isTTY?: boolean } = process.stdout): Logger {
   const options = loggerOptions(level);
   if (!stdout.isTTY) return pino(options);
-  return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+  return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId' } } });
 }

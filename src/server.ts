@@ -19,7 +19,7 @@ import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
-import { registerRequestLog } from './api/request-log.js';
+import { RequestLog } from './api/request-log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import { listenRoutes } from './toolkit/server/listen-route.js';
@@ -125,9 +125,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
     } else {
       // A worker serves only health and metrics.
-      const workerApp = Fastify({ loggerInstance: log, disableRequestLogging: true }) as unknown as FastifyInstance;
+      const workerApp = Fastify({ loggerInstance: log, logController: new RequestLog(config.logRequests) }) as unknown as FastifyInstance;
       registerErrorHandling(workerApp);
-      registerRequestLog(workerApp, config.logRequests);
       await workerApp.register(async (root) => opsRoutes(root, { database, metrics, role }));
       app = workerApp;
     }

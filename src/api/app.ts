@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { loggerOptions } from '../log.js';
-import { registerRequestLog } from './request-log.js';
+import { RequestLog } from './request-log.js';
 import type { OrderEventSink } from '../orders/events.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
@@ -36,8 +36,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logging = deps.logger === undefined ? { logger: loggerOptions(deps.config.logLevel) } : deps.logger === false ? { logger: false } : { loggerInstance: deps.logger };
   const app = Fastify({
     ...logging,
-    // one line per request instead of two, and a setting to turn them off (src/api/request-log.ts)
-    disableRequestLogging: true,
+    // one line per request instead of two, and a setting to turn them off
+    logController: new RequestLog(deps.config.logRequests),
     bodyLimit: 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -55,7 +55,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
-  registerRequestLog(app, deps.config.logRequests);
   // MyCashflow refuses a trailing slash; answer that before authentication so the hint is seen.
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
