@@ -2,10 +2,11 @@
  * The `storehook` command. Every command finds its database the same way (SPEC §5a): flags win
  * over environment variables, which win over defaults.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
 import { config, fail, print, withDatabase, withSettings } from './commands/support.js';
-import type { Config, SettingName } from './config.js';
+import { SETTINGS, type Config, type SettingName } from './config.js';
+import { databasePlace, recognizeDatabaseError } from './db/describe-error.js';
 import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
 import { registerLegacyCommands } from './legacy/commands.js';
 import type { RunningServer } from './server.js';
@@ -14,6 +15,9 @@ import { registerToolkitCommands } from './toolkit/commands.js';
 import { VERSION } from './version.js';
 
 const DB_SETTINGS: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync'];
+/** Settings only the API reads: `worker --help` leaves them out. */
+const API_ONLY_SETTINGS: SettingName[] = ['rateLimitPerSecond', 'rateLimitBurst', 'authFailuresPerMinute', 'maxSubscriptions', 'httpsOnly', 'logRequests'];
+const WORKER_SETTINGS = (Object.keys(SETTINGS) as SettingName[]).filter((name) => !API_ONLY_SETTINGS.includes(name));
 
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '(none)';
@@ -42,7 +46,8 @@ function banner(server: RunningServer, cfg: Config, role: string): void {
   if (cfg.allowTargets.cidrs.length === 0 && role !== 'worker') {
     lines.push('', '  Webhooks to localhost/private addresses are refused; for local receivers start with', "    STOREHOOK_ALLOW_TARGETS=127.0.0.0/8,::1/128");
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // stderr: stdout carries the JSON log stream, and the one-time key must not end up in it.
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'worker'): Promise<void> {
@@ -74,14 +79,14 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') fail(`port ${cfg.port} on ${cfg.host} is already in use; choose another with --port or PORT`);
     if (e.code === 'EACCES') fail(`no permission to listen on ${cfg.host}:${cfg.port}; use a port above 1024`);
-    fail(`cannot start: ${e.message} (${cfg.databaseUrl ? 'check DATABASE_URL and that PostgreSQL answers' : `data directory ${cfg.dataDir}`})`);
+    fail(recognizeDatabaseError(err, databasePlace(cfg.databaseUrl, cfg.dataDir)) ?? `cannot start: ${e.message} (${cfg.databaseUrl ? 'check DATABASE_URL and that PostgreSQL answers' : `data directory ${cfg.dataDir}`})`);
   }
   banner(server, cfg, role === 'worker' ? 'worker' : role === 'api' ? 'API (no dispatcher)' : 'listening');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`storehook: ${signal} received, finishing in-flight deliveries…\n`);
+    process.stderr.write(`storehook: ${signal} received, finishing in-flight deliveries…\n`);
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
     server
@@ -100,7 +105,10 @@ export function buildCli(): Command {
   const program = new Command('storehook')
     .version(VERSION)
     .description('Self-hosted store API with a Webhooks engine (MyCashflow-compatible).')
-    .showHelpAfterError('(run with --help for usage)');
+    // Set before any subcommand exists: subcommands inherit both. Usage errors become one
+    // `storehook: …` line and exit 2 (see the catch at the bottom).
+    .exitOverride()
+    .configureOutput({ outputError: (message, write) => write(`storehook: ${message.replace(/^error: /, '').trimEnd()} (run with --help for usage)\n`) });
 
   withSettings(program.command('serve'))
     .description('Run the API, dashboard and dispatcher (first run: creates ./data/storehook.db and a demo store)')
@@ -108,17 +116,22 @@ export function buildCli(): Command {
     .addHelpText('after', '\nExample:\n  STOREHOOK_ALLOW_TARGETS=127.0.0.0/8 storehook serve --port 8080')
     .action((opts: Record<string, unknown>) => serve(opts, opts.dispatcher === false ? 'api' : 'serve'));
 
-  withSettings(program.command('worker'))
+  withSettings(program.command('worker'), WORKER_SETTINGS)
     .description('Run a dispatcher only (delivers messages; scale out on PostgreSQL)')
     .addHelpText('after', '\nExample:\n  DATABASE_URL=postgres://storehook@db/storehook storehook worker --port 8081')
     .action((opts: Record<string, unknown>) => serve(opts, 'worker'));
 
   withSettings(program.command('migrate'), DB_SETTINGS)
-    .description('Bring the database schema up to date (safe beside a running server)')
+    .description('Bring the database schema up to date (safe beside a running server); creates the SQLite file in an existing --data-dir')
     .action((opts: Record<string, unknown>) =>
-      withDatabase(opts, async (db) => {
-        print(`database ${db.location} is up to date`);
-      }),
+      withDatabase(
+        opts,
+        async (db, _cfg, applied) => {
+          for (const name of applied) print(`applied ${name}`);
+          print(applied.length ? `database ${db.location} is up to date (${applied.length} migration${applied.length === 1 ? '' : 's'} applied)` : `database ${db.location} is up to date (nothing to apply)`);
+        },
+        { mayCreate: true },
+      ),
     );
 
   const stores = program.command('stores').description('Manage stores');
@@ -207,4 +220,8 @@ export function buildCli(): Command {
 
 buildCli()
   .parseAsync(process.argv)
-  .catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));
+  .catch((err: unknown) => {
+    // --help and --version end here too, with exit code 0; commander has printed the message.
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+    fail(err instanceof Error ? err.message : String(err));
+  });

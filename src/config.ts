@@ -12,6 +12,8 @@ interface Setting<T> {
   flag: string;
   description: string;
   default: T;
+  /** how --help shows the default, when the value itself does not read well */
+  helpDefault?: string;
   parse: Parser<T>;
 }
 
@@ -59,13 +61,14 @@ const allowTargets: Parser<AllowList> = (raw) => parseAllowList(raw);
 export const SETTINGS = {
   port: { env: 'PORT', flag: 'port', description: 'port the API listens on (0 picks a free one)', default: 8080, parse: positiveInt('a port', 0, 65535) },
   host: { env: 'HOST', flag: 'host', description: 'address the API listens on', default: '127.0.0.1', parse: host },
-  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', description: 'postgres:// URL; unset = embedded SQLite', default: undefined, parse: databaseUrl },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', description: 'postgres:// URL; unset = embedded SQLite', default: undefined, helpDefault: 'unset: SQLite in --data-dir', parse: databaseUrl },
   dataDir: { env: 'STOREHOOK_DATA_DIR', flag: 'data-dir', description: 'folder of the SQLite file', default: './data', parse: text },
-  allowTargets: { env: 'STOREHOOK_ALLOW_TARGETS', flag: 'allow-targets', description: 'CIDRs the network guard lets through, e.g. 127.0.0.0/8,::1/128', default: parseAllowList(''), parse: allowTargets },
+  allowTargets: { env: 'STOREHOOK_ALLOW_TARGETS', flag: 'allow-targets', description: 'CIDRs the network guard lets through, e.g. 127.0.0.0/8,::1/128', default: parseAllowList(''), helpDefault: 'none: public addresses only', parse: allowTargets },
   retryBaseMs: { env: 'STOREHOOK_RETRY_BASE_MS', flag: 'retry-base-ms', description: 'first retry delay in ms; each later one doubles', default: 15_000, parse: positiveInt('milliseconds') },
   httpsOnly: { env: 'STOREHOOK_HTTPS_ONLY', flag: 'https-only', description: 'refuse http: subscription URLs', default: false, parse: bool },
   retentionDays: { env: 'STOREHOOK_RETENTION_DAYS', flag: 'retention-days', description: 'days finished messages are kept', default: 30, parse: positiveInt('days') },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', description: 'pino log level', default: 'info', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) },
+  logRequests: { env: 'STOREHOOK_LOG_REQUESTS', flag: 'log-requests', description: 'on: one info line per API request once answered (health and metrics probes at debug); off: none', default: 'on', parse: oneOf(['on', 'off'] as const) },
   rateLimitPerSecond: { env: 'STOREHOOK_RATE_LIMIT_PER_SECOND', flag: 'rate-limit-per-second', description: 'API requests per second per API user (token refill); 0 turns the limit off', default: 50, parse: positiveInt('requests per second', 0) },
   rateLimitBurst: { env: 'STOREHOOK_RATE_LIMIT_BURST', flag: 'rate-limit-burst', description: 'API requests an API user may make at once (bucket size)', default: 200, parse: positiveInt('requests') },
   authFailuresPerMinute: { env: 'STOREHOOK_AUTH_FAILURES_PER_MINUTE', flag: 'auth-failures-per-minute', description: 'failed logins allowed per client address per minute', default: 30, parse: positiveInt('failures per minute') },

@@ -5,7 +5,7 @@
  * that still lets an operator tell subscriptions apart.
  */
 import { createHash } from 'node:crypto';
-import type { LoggerOptions } from 'pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
@@ -41,4 +41,14 @@ export function loggerOptions(level: string): LoggerOptions {
       },
     },
   };
+}
+
+/**
+ * The process logger: JSON lines on stdout, for journald, Docker and log shippers; readable
+ * colored lines (pino-pretty, in a worker thread) when stdout is a terminal.
+ */
+export function createLogger(level: string, stdout: { isTTY?: boolean } = process.stdout): Logger {
+  const options = loggerOptions(level);
+  if (!stdout.isTTY) return pino(options);
+  return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,reqId' } } });
 }

@@ -16,10 +16,11 @@ import { Dispatcher } from './delivery/dispatcher.js';
 import { createSender, type Sender } from './delivery/http-sender.js';
 import { NetworkGuard } from './delivery/network-guard.js';
 import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
-import { loggerOptions } from './log.js';
+import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
 import { applyConnectionLimits, httpServerOptions } from './api/http-server.js';
+import { RequestLog } from './api/request-log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import { listenRoutes } from './toolkit/server/listen-route.js';
@@ -55,7 +56,7 @@ export function newWorkerId(): string {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
-  const log = options.logger ?? pino(loggerOptions(config.logLevel));
+  const log = options.logger ?? createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync });
   let sender: Sender | null = null;
   let wake: WakeListener | null = null;
@@ -125,7 +126,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
     } else {
       // A worker serves only health and metrics.
-      const workerApp = Fastify({ loggerInstance: log, ...httpServerOptions(config) }) as unknown as FastifyInstance;
+      const workerApp = Fastify({ loggerInstance: log, logController: new RequestLog(config.logRequests), ...httpServerOptions(config) }) as unknown as FastifyInstance;
       applyConnectionLimits(workerApp, config);
       registerErrorHandling(workerApp);
       await workerApp.register(async (root) => opsRoutes(root, { database, metrics, role }));

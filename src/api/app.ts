@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { loggerOptions } from '../log.js';
+import { RequestLog } from './request-log.js';
 import type { OrderEventSink } from '../orders/events.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
@@ -44,6 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator: boundedValidatorFactory() } },
     // Fastify's default joins every ajv error into one message; ours is written from the first few (errors.ts).
     schemaErrorFormatter: (_errors, dataVar) => new Error(`Invalid ${dataVar}.`),
+    // one line per request instead of two, and a setting to turn them off
+    logController: new RequestLog(deps.config.logRequests),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();

@@ -11,9 +11,11 @@ export async function migrateToLatest(database: Database): Promise<string[]> {
   const migrator = new Migrator({ db: database.kysely, provider });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    // No migration ran (e.g. the database did not answer): the original error says more.
+    if (failed === undefined) throw result.error;
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new Error(`migration ${failed} failed: ${reason}`);
+    throw new Error(`migration ${failed} failed: ${reason}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/connection.js';
 import { performAttempt, type AttemptResult } from './attempt.js';
 import type { Sender } from './http-sender.js';
+import { DeliveryLog } from './delivery-log.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { claimDue, extendLeases, nextDueAt, pruneFinished, releaseClaims, releaseStrandedHeld, type ClaimedMessage, type ClaimKind } from './queue.js';
 
@@ -47,6 +48,7 @@ export class Dispatcher {
   private readonly waitingPerSub = new Map<string, ClaimedMessage[]>();
   private readonly sends = new Set<Promise<void>>();
   private readonly writer: OutcomeWriter;
+  private readonly deliveryLog: DeliveryLog;
   private sending = 0;
   private retriesSending = 0;
   private running = false;
@@ -72,6 +74,7 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.writer = new OutcomeWriter(o.database, o.workerId);
+    this.deliveryLog = new DeliveryLog(o.log);
   }
 
   get inFlight(): number {
@@ -278,6 +281,7 @@ export class Dispatcher {
     this.pendingWrites++;
     try {
       const held = await this.recordWithRetry(message, result);
+      if (held) this.deliveryLog.recorded(message, result);
       if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
       else if (held && result.outcome.kind === 'gone') await this.giveBackWaiting(message.subscription_uuid);
       else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);

@@ -4,17 +4,9 @@
  */
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from './aggregate.js';
+import type { OrderTopic } from './topics.js';
 
-export const ORDER_TOPICS = [
-  'order.created',
-  'order.updated',
-  'order.cancelled',
-  'order.completed',
-  'order.shipment_completed',
-  'order.payment_updated',
-  'order.comment_created',
-] as const;
-export type OrderTopic = (typeof ORDER_TOPICS)[number];
+export { ORDER_TOPICS, type OrderTopic } from './topics.js';
 
 export interface OrderEventSink {
   /** Called inside the change's transaction, with the order as it is after the change. */

@@ -84,6 +84,8 @@ export function makeClient(server: Server, onRetry?: (info: RetryInfo) => void):
 export function explain(err: unknown, server: { url: string }): ToolkitError {
   if (err instanceof ToolkitError) return err;
   if (err instanceof ApiError) {
+    // Every storehook answer carries x-request-id; an error without one came from something else.
+    if (err.requestId === undefined && err.status < 500) return new ToolkitError(`${server.url} answered ${err.status} to ${err.method} ${new URL(err.url).pathname} and is not a storehook server: check --url (STOREHOOK_URL)`, EXIT.unreachable);
     if (err.status === 401) return new ToolkitError(`${server.url} refused the credentials (401): check --email/STOREHOOK_EMAIL and --key/STOREHOOK_API_KEY`, EXIT.auth);
     if (err.status === 403) return new ToolkitError(`${server.url}: ${err.body.message} (403)`, EXIT.auth);
     if (err.status >= 500) return new ToolkitError(`${server.url} failed (${err.status}): ${err.body.message}`, EXIT.unreachable);

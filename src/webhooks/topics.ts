@@ -3,7 +3,7 @@
  * Every topic carries the order, rendered with the subscription's `expands`.
  */
 import { ORDER_EXPANDS, type Order, type OrderExpand } from '../api/schemas/orders.js';
-import type { OrderTopic } from '../orders/events.js';
+import type { OrderTopic } from '../orders/topics.js';
 
 export interface TopicDefinition {
   name: OrderTopic;

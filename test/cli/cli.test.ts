@@ -75,13 +75,13 @@ async function startServe(args: string[], env: Record<string, string> = {}, time
     }, timeoutMs);
     const check = () => {
       // whole lines only (a pipe may deliver the banner in pieces); the curl line too when there is one
-      const m = /listening on (http:\/\/\S+)\n/.exec(stdout);
-      if (m && /API docs: .*\n/.test(stdout) && (!stdout.includes('API key:') || /curl .*\n/.test(stdout))) {
+      const m = /listening on (http:\/\/\S+)\n/.exec(stderr);
+      if (m && /API docs: .*\n/.test(stderr) && (!stderr.includes('API key:') || /curl .*\n/.test(stderr))) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
     };
-    proc.stdout!.on('data', check);
+    proc.stderr!.on('data', check);
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`serve exited (${code}) before listening\n${stdout}\n${stderr}`));
@@ -180,7 +180,7 @@ describe('storehook command', { concurrency: true }, () => {
     });
 
     it('prints the URL, the demo e-mail and API key and a curl line that works, on the first run', { timeout: 30_000 }, async () => {
-      const out = server.stdout();
+      const out = server.stderr();
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(server.url, 'http://127.0.0.1:0');
       email = /e-mail:\s+(\S+)/.exec(out)?.[1] ?? '';
@@ -237,7 +237,7 @@ describe('storehook command', { concurrency: true }, () => {
         const second = await run(['serve', '--port', '0', '--data-dir', dir]);
         assert.notEqual(second.code, 0, second.stdout);
         assert.match(second.stderr, /PostgreSQL/);
-        assert.doesNotMatch(second.stdout, /listening on/);
+        assert.doesNotMatch(second.stderr, /listening on/);
         // the first one still answers
         assert.equal(await statusWith(server.url, email, key), 200);
       });
@@ -252,8 +252,8 @@ describe('storehook command', { concurrency: true }, () => {
     it('prints no key on a later run, and the demo key from the first run still works', { timeout: 30_000 }, async () => {
       const again = await startServe(['serve', '--port', '0'], { STOREHOOK_DATA_DIR: dir });
       try {
-        assert.doesNotMatch(again.stdout(), /API key/);
-        assert.ok(!again.stdout().includes(key));
+        assert.doesNotMatch(again.stderr(), /API key/);
+        assert.ok(!again.stderr().includes(key));
         assert.equal(await statusWith(again.url, email, key), 200);
       } finally {
         const { code } = await again.stop('SIGINT');

@@ -62,9 +62,12 @@ async function startServe(dataDir: string): Promise<Server> {
       if (email && key) credentials = { email: email[1]!, apiKey: key[1]! };
       clearTimeout(timer);
       child.stdout!.off('data', onData);
+      child.stderr!.off('data', onData);
       resolveUrl(m[1]!);
     };
+    // the banner is on stderr (stdout carries the JSON log)
     child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
     void exited.then((code) => reject(new Error(`storehook exited (${code}) before listening:\n${out}`)));
   });
   return { child, url, output: () => out, exited };

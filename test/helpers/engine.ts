@@ -80,6 +80,8 @@ export interface EngineOptions {
   config?: Partial<Config>;
   /** run the dispatcher inside the server (default true). */
   dispatcher?: boolean;
+  /** the server's logger (default: one at config.logLevel, silent). */
+  logger?: pino.Logger;
 }
 
 export async function startEngine(dialect: Dialect, options: EngineOptions = {}): Promise<Engine> {
@@ -87,7 +89,7 @@ export async function startEngine(dialect: Dialect, options: EngineOptions = {})
   const config = engineConfig(fresh.dataDir, fresh.databaseUrl, options.config);
   let server: RunningServer;
   try {
-    server = await startServer({ config, api: true, dispatcher: options.dispatcher ?? true, seedDemo: true });
+    server = await startServer({ config, api: true, dispatcher: options.dispatcher ?? true, seedDemo: true, ...(options.logger ? { logger: options.logger } : {}) });
   } catch (err) {
     await fresh.cleanup();
     throw err;

@@ -34,7 +34,9 @@ export async function spawnStorehook(args: string[], env: Record<string, string>
         resolve(m[1]!);
       }
     };
+    // the banner is on stderr (stdout carries the JSON log)
     proc.stdout!.on('data', check);
+    proc.stderr!.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`storehook ${args.join(' ')} exited (${code}) before starting:\n${out}`));

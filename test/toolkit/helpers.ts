@@ -21,6 +21,8 @@ export interface Proc {
   stdout(): string;
   /** resolves with the first match of `re` in stdout (searching from `from`), or rejects after timeoutMs */
   waitFor(re: RegExp, timeoutMs?: number, from?: number): Promise<RegExpMatchArray>;
+  /** the same in stdout and stderr together (the serve banner is on stderr) */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** the JSON objects printed one per line so far */
   jsonLines(): Record<string, any>[];
   exited: Promise<number | null>;
@@ -48,33 +50,38 @@ export function spawnProc(command: string, args: string[], env: Record<string, s
     done = true;
     for (const l of listeners) l();
   });
+  const waitIn = (text: () => string, re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(text());
+        if (m) {
+          cleanup();
+          resolve(m);
+        } else if (done) {
+          cleanup();
+          reject(new Error(`process exited before printing ${re}:\n${all}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; output:\n${all}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
   return {
     proc,
     output: () => all,
     stdout: () => out,
     waitFor(re, timeoutMs = 20_000, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(out.slice(from));
-          if (m) {
-            cleanup();
-            resolve(m);
-          } else if (done) {
-            cleanup();
-            reject(new Error(`process exited before printing ${re}:\n${all}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; output:\n${all}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
+      return waitIn(() => out.slice(from), re, timeoutMs);
+    },
+    waitForOutput(re, timeoutMs = 20_000) {
+      return waitIn(() => all, re, timeoutMs);
     },
     jsonLines() {
       return out
@@ -176,12 +183,12 @@ export async function startStorehook(dialect: Dialect = 'sqlite', env: Record<st
   };
   const start = async () => {
     const p = spawnCli(['serve', '--port', String(port), '--host', '127.0.0.1'], serverEnv);
-    await p.waitFor(/listening on http:\/\/\S+/, 60_000);
+    await p.waitForOutput(/listening on http:\/\/\S+/, 60_000);
     return p;
   };
   let proc = await start();
-  const email = (await proc.waitFor(/e-mail:\s+(\S+)/))[1]!;
-  const apiKey = (await proc.waitFor(/API key:\s+(\S+)/))[1]!;
+  const email = (await proc.waitForOutput(/e-mail:\s+(\S+)/))[1]!;
+  const apiKey = (await proc.waitForOutput(/API key:\s+(\S+)/))[1]!;
   const url = `http://127.0.0.1:${port}`;
   const server: StorehookServer = {
     url,
