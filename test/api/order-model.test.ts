@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Value } from 'typebox/value';
 import { One } from '../../src/api/schemas/common.js';
 import { Order } from '../../src/api/schemas/orders.js';
-import { StorehookClient, type Order as ClientOrder, type Payment as ClientPayment, type Shipment as ClientShipment } from '../../src/client/index.js';
+import { StorehookClient, type Order as ClientOrder, type OrderProduct as ClientProduct, type Payment as ClientPayment, type Shipment as ClientShipment } from '../../src/client/index.js';
 import { forEachDialect } from '../helpers/database.js';
 import { api, createOrder, ORDER_BODY, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../webhooks/harness.js';
 
@@ -231,7 +231,7 @@ forEachDialect('MyCashflow order model', (dialect) => {
         // Typed reads: these lines only compile if the client's types carry the fields.
         const externalId: string | null = order.customer_external_id;
         const receipt: string | null = order.receipt_url;
-        const product = order.products![0]!;
+        const product: ClientProduct = order.products![0]!;
         const custom: string | null = product.custom_data;
         const reasons: unknown[] | undefined = product.return_reasons;
         const productId: number | null = product.product_id;
