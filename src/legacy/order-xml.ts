@@ -12,9 +12,10 @@
  *   shipping and payment rows' `ProductName` (integrations read the names there). An id the store
  *   has no method for gives an empty element and the row names "Shipping" / "Payment".
  *
- * storehook has no product catalogue, so `ProductID` is derived from the product code: the code
- * itself when it is a number below 10^9, otherwise a stable number ≥ 10^9 hashed from it (the same
- * code always gives the same id). Documented in docs/migrating-from-xml-webhooks.md.
+ * storehook has no product catalogue, so `ProductID` is the row's `product_id` when the order gave
+ * one, else derived from the product code: the code itself when it is a number below 10^9,
+ * otherwise a stable number ≥ 10^9 hashed from it (the same code always gives the same id).
+ * Documented in docs/migrating-from-xml-webhooks.md.
  */
 import { createHash } from 'node:crypto';
 import type { OrderAggregate } from '../orders/aggregate.js';
@@ -139,7 +140,7 @@ export function orderElement(agg: OrderAggregate, options: OrderXmlOptions): Xml
   // Costs and the discount are taxed at the order's highest product VAT rate (src/orders/totals.ts).
   const topRate = Math.max(0, ...agg.products.map((p) => p.vat_rate_bp));
   const rows: XmlElement[] = agg.products.map((p) =>
-    productRow({ productId: String(productIdFor(p.product_code)), name: p.product_name, code: p.product_code, quantity: p.quantity, unitCents: p.unit_price_cents, rateBp: p.vat_rate_bp }),
+    productRow({ productId: String(p.product_id ?? productIdFor(p.product_code)), name: p.product_name, code: p.product_code, quantity: p.quantity, unitCents: p.unit_price_cents, rateBp: p.vat_rate_bp }),
   );
   if (o.shipping_costs_cents !== 0 || o.shipping_method_id !== null) {
     rows.push(productRow({ productId: 'SHIPPING', idAttr: { ShippingID: String(o.shipping_method_id ?? 'default') }, name: shippingName ?? 'Shipping', code: '', quantity: 1, unitCents: o.shipping_costs_cents, rateBp: topRate }));

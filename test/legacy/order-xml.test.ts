@@ -152,6 +152,13 @@ describe('legacy order XML', () => {
     assert.equal(textAt(order, 'PaymentMethod'), 'Lasku & <maksu>');
   });
 
+  it("uses the row's product_id as ProductID when the order gave one", () => {
+    const base = aggregate();
+    const lines = base.products.map((p, i) => (i === 0 ? { ...p, product_id: 4711 } : p));
+    const order = child(parseXml(ordersDocument([{ ...base, products: lines }], { timezone: 'UTC' })), 'Order');
+    assert.deepEqual(products(order).slice(0, 2).map((p) => textAt(p, 'ProductID')), ['4711', '63']);
+  });
+
   it('maps statuses as old clients expect', () => {
     const status = (s: 'OPEN' | 'COMPLETED' | 'CANCELLED') => textAt(child(parseXml(ordersDocument([aggregate({ status: s })], { timezone: 'UTC' })), 'Order'), 'OrderStatus');
     assert.deepEqual([status('OPEN'), status('COMPLETED'), status('CANCELLED')], ['Open', 'Shipped', 'Cancelled']);
