@@ -140,7 +140,7 @@ export function buildCli(): Command {
     .description('Create a store')
     .requiredOption('--name <name>', 'store name')
     .option('--plan <plan>', 'free, basic, advanced, pro or enterprise (the API needs advanced or above)', 'advanced')
-    .option('--timezone <tz>', 'IANA time zone for the dashboard', 'UTC')
+    .option('--timezone <tz>', 'IANA time zone: dashboard, XML bridge times, date filters without offset', 'UTC')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  storehook stores create --name acme --plan pro --timezone Europe/Helsinki')
     .action((opts: Record<string, string | boolean>) =>

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { generateApiKey, hashApiKey, keyPrefix } from '../auth/api-keys.js';
 import type { Plan, Schema, Store } from '../db/schema.js';
+import { seedDefaultMethods } from '../orders/methods.js';
 import { nowMs } from '../time.js';
 
 export const PLANS: readonly Plan[] = ['free', 'basic', 'advanced', 'pro', 'enterprise'];
@@ -31,11 +32,16 @@ export async function createStore(db: Db, input: { name: string; plan: Plan; tim
   }
   const existing = await db.selectFrom('stores').select('id').where('name', '=', name).executeTakeFirst();
   if (existing) throw new AdminError(`a store named "${name}" already exists`);
-  return db
-    .insertInto('stores')
-    .values({ name, plan: input.plan, timezone: checkTimezone(input.timezone ?? 'UTC'), created_at: nowMs() })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const now = nowMs();
+  return db.transaction().execute(async (trx) => {
+    const store = await trx
+      .insertInto('stores')
+      .values({ name, plan: input.plan, timezone: checkTimezone(input.timezone ?? 'UTC'), created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await seedDefaultMethods(trx, store.id, now);
+    return store;
+  });
 }
 
 export async function findStore(db: Db, nameOrId: string): Promise<Store> {

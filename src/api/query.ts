@@ -1,6 +1,6 @@
 /** Parsing of the shared query conventions: `expand`, `<field>-from/-to`, `sort`, `id` lists. */
 import { invalid } from '../errors.js';
-import { parseIsoTime } from '../time.js';
+import { parseFilterTime, type TimeBound } from '../time.js';
 
 /** `expand=a,b` → the listed values, each checked against the allowed ones. */
 export function parseExpand<T extends string>(raw: string | undefined, allowed: readonly T[]): T[] {
@@ -11,10 +11,20 @@ export function parseExpand<T extends string>(raw: string | undefined, allowed: 
   return values as T[];
 }
 
-export function parseTimeParam(name: string, raw: string | undefined): number | undefined {
+/**
+ * A `-from`/`-to` filter (or another time bound) in any form `parseFilterTime` reads; times without
+ * an offset and dates are in the store's time zone. `bound` decides what a bare date means.
+ */
+export function parseTimeParam(name: string, raw: string | undefined, timezone: string, bound: TimeBound): number | undefined {
   if (raw === undefined || raw === '') return undefined;
-  const value = parseIsoTime(raw);
-  if (value === null) throw invalid(name, `"${raw}" is not an ISO-8601 date-time with offset, e.g. 2024-05-02T10:15:00+03:00 or 2024-05-02T07:15:00Z (URL-encode the +)`);
+  const value = parseFilterTime(raw, timezone, bound);
+  if (value === null) {
+    throw invalid(
+      name,
+      `"${raw}" is not a date or date-time this API reads. Accepted forms: 2021-03-05T10:00:00+02:00 or 2021-03-05T08:00:00Z (with an offset; URL-encode the +), ` +
+        `2021-03-05T10:00:00 (no offset: the store's time zone, ${timezone}), 2021-03-05 (a date in the store's time zone: -from means the start of that day, -to its end)`,
+    );
+  }
   return value;
 }
 

@@ -33,10 +33,12 @@ import type {
   CreateOrderBody,
   Order,
   OrderExpand,
+  OrderProduct,
   PatchOrderBody,
   Payment,
   QuickProcessBody,
   Shipment,
+  ShipmentDocument,
 } from '../api/schemas/orders.js';
 import type {
   Attempt,
@@ -69,12 +71,14 @@ export type {
   ListMeta,
   Order,
   OrderExpand,
+  OrderProduct,
   PatchOrderBody,
   PatchSubscriptionBody,
   Payment,
   QuickProcessBody,
   RecoverBody,
   Shipment,
+  ShipmentDocument,
   Subscription,
 };
 export type TopicInfo = Static<typeof Topic>;

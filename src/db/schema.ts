@@ -49,6 +49,7 @@ export interface OrdersTable {
   version_id: number;
   language: string;
   customer_id: number | null;
+  customer_external_id: string | null;
   customer_information: string;
   shipping_address: string;
   different_shipping_address: number;
@@ -78,6 +79,20 @@ export interface OrderProductsTable {
   /** VAT percent × 100 (25.5 % → 2550), so rates stay exact. */
   vat_rate_bp: number;
   shipment_id: number | null;
+  /** null only on rows from before migration 0007 that had no value to copy. */
+  updated_at: number | null;
+  /** when the row's shipment was completed. */
+  delivered_at: number | null;
+  product_id: number | null;
+  variation_id: number | null;
+  bundle_id: number | null;
+  campaign_id: number | null;
+  model_name: string | null;
+  purchase_price_cents: number | null;
+  warranty: string | null;
+  /** free text, as MyCashflow types a row's custom_data (a string). */
+  custom_data: string | null;
+  customizations: string | null;
 }
 
 export interface ShipmentsTable {
@@ -93,6 +108,9 @@ export interface ShipmentsTable {
   parcel_count: number;
   /** grams */
   weight_g: number;
+  type: string | null;
+  external_id: string | null;
+  external_pickup_point_id: string | null;
 }
 
 export interface PaymentsTable {
@@ -106,6 +124,39 @@ export interface PaymentsTable {
   currency: string;
   status: PaymentStatus;
   reference: string;
+  external_id: string | null;
+  exchange_rate: number | null;
+}
+
+/** A store's shipping method (MyCashflow's fields); ids are numbered per store. */
+export interface ShippingMethodsTable {
+  store_id: number;
+  id: number;
+  created_at: number;
+  updated_at: number;
+  name: string;
+  type: string | null;
+  service_provider: string | null;
+  service_code: string | null;
+  product_code: string | null;
+  description: string;
+  tracking_info: string | null;
+  free_shipping_threshold_cents: number | null;
+  sort: number;
+}
+
+/** A store's payment method (MyCashflow's fields); ids are numbered per store. */
+export interface PaymentMethodsTable {
+  store_id: number;
+  id: number;
+  created_at: number;
+  updated_at: number;
+  name: string;
+  description: string;
+  username: string | null;
+  product_code: string | null;
+  sort: number;
+  provider: string | null;
 }
 
 export interface CommentsTable {
@@ -241,6 +292,8 @@ export interface Schema {
   payments: PaymentsTable;
   comments: CommentsTable;
   order_events: OrderEventsTable;
+  shipping_methods: ShippingMethodsTable;
+  payment_methods: PaymentMethodsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_messages: WebhookMessagesTable;
   webhook_attempts: WebhookAttemptsTable;

@@ -8,18 +8,25 @@
  *   them: the row *reduces* the total).
  * - Prices include VAT; `UnitPrice vat="…"` is the VAT percent, `UnitTax`/`TotalTax` the tax in them.
  * - `OrderedAt` is the store's local time `YYYY-MM-DD HH:MM:SS` with the unix time in `timestamp`.
+ * - `<ShippingMethod id>` and `<PaymentMethod id>` hold the method's name as text, and so do the
+ *   shipping and payment rows' `ProductName` (integrations read the names there). An id the store
+ *   has no method for gives an empty element and the row names "Shipping" / "Payment".
  *
- * storehook has no product catalogue, so `ProductID` is derived from the product code: the code
- * itself when it is a number below 10^9, otherwise a stable number ≥ 10^9 hashed from it (the same
- * code always gives the same id). Documented in docs/migrating-from-xml-webhooks.md.
+ * storehook has no product catalogue, so `ProductID` is the row's `product_id` when the order gave
+ * one, else derived from the product code: the code itself when it is a number below 10^9,
+ * otherwise a stable number ≥ 10^9 hashed from it (the same code always gives the same id).
+ * Documented in docs/migrating-from-xml-webhooks.md.
  */
 import { createHash } from 'node:crypto';
 import type { OrderAggregate } from '../orders/aggregate.js';
+import { NO_METHOD_NAMES, type MethodNames } from '../orders/methods.js';
 import { el, xmlDocument, type XmlElement } from './xml.js';
 
 export interface OrderXmlOptions {
   /** IANA time zone of the store, for `OrderedAt`. */
   timezone: string;
+  /** names of the shipping and payment methods the orders use (src/orders/methods.ts). */
+  methods?: MethodNames;
 }
 
 const STATUS: Record<string, string> = { OPEN: 'Open', COMPLETED: 'Shipped', CANCELLED: 'Cancelled' };
@@ -126,16 +133,20 @@ function address(a: Record<string, unknown>, withCustomerFields: boolean, custom
 /** One `<Order>` element. */
 export function orderElement(agg: OrderAggregate, options: OrderXmlOptions): XmlElement {
   const o = agg.order;
+  const methods = options.methods ?? NO_METHOD_NAMES;
+  const shippingName = o.shipping_method_id === null ? undefined : methods.shipping.get(o.shipping_method_id);
+  const paymentName = o.payment_method_id === null ? undefined : methods.payment.get(o.payment_method_id);
+  const pickupPoint = agg.shipments.find((s) => s.external_pickup_point_id !== null)?.external_pickup_point_id ?? '';
   // Costs and the discount are taxed at the order's highest product VAT rate (src/orders/totals.ts).
   const topRate = Math.max(0, ...agg.products.map((p) => p.vat_rate_bp));
   const rows: XmlElement[] = agg.products.map((p) =>
-    productRow({ productId: String(productIdFor(p.product_code)), name: p.product_name, code: p.product_code, quantity: p.quantity, unitCents: p.unit_price_cents, rateBp: p.vat_rate_bp }),
+    productRow({ productId: String(p.product_id ?? productIdFor(p.product_code)), name: p.product_name, code: p.product_code, quantity: p.quantity, unitCents: p.unit_price_cents, rateBp: p.vat_rate_bp }),
   );
   if (o.shipping_costs_cents !== 0 || o.shipping_method_id !== null) {
-    rows.push(productRow({ productId: 'SHIPPING', idAttr: { ShippingID: String(o.shipping_method_id ?? 'default') }, name: 'Shipping', code: '', quantity: 1, unitCents: o.shipping_costs_cents, rateBp: topRate }));
+    rows.push(productRow({ productId: 'SHIPPING', idAttr: { ShippingID: String(o.shipping_method_id ?? 'default') }, name: shippingName ?? 'Shipping', code: '', quantity: 1, unitCents: o.shipping_costs_cents, rateBp: topRate }));
   }
   if (o.payment_costs_cents !== 0 || o.payment_method_id !== null) {
-    rows.push(productRow({ productId: 'PAYMENT', idAttr: { PaymentID: String(o.payment_method_id ?? 'default') }, name: 'Payment', code: '', quantity: 1, unitCents: o.payment_costs_cents, rateBp: topRate }));
+    rows.push(productRow({ productId: 'PAYMENT', idAttr: { PaymentID: String(o.payment_method_id ?? 'default') }, name: paymentName ?? 'Payment', code: '', quantity: 1, unitCents: o.payment_costs_cents, rateBp: topRate }));
   }
   if (o.discount_cents !== 0) {
     const code = couponCode(o.custom_data);
@@ -151,8 +162,8 @@ export function orderElement(agg: OrderAggregate, options: OrderXmlOptions): Xml
     el('OrderLanguage', {}, o.language),
     el('CustomerInformation', {}, ...address(parseObject(o.customer_information), true, o.customer_id)),
     el('ShippingAddress', {}, ...address(parseObject(o.shipping_address), false, null)),
-    el('ShippingMethod', { id: o.shipping_method_id, PickUpPointCode: '' }),
-    el('PaymentMethod', { id: o.payment_method_id }),
+    el('ShippingMethod', { id: o.shipping_method_id, PickUpPointCode: pickupPoint }, shippingName ?? ''),
+    el('PaymentMethod', { id: o.payment_method_id }, paymentName ?? ''),
     el('Comments', {}, o.details ?? ''),
     el('Products', {}, ...rows),
   );

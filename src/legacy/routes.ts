@@ -16,6 +16,7 @@ import type { Sender } from '../delivery/http-sender.js';
 import { DomainError } from '../errors.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink } from '../orders/events.js';
+import { methodNames } from '../orders/methods.js';
 import { findOrder, loadAggregate, loadAggregates } from '../orders/repository.js';
 import * as service from '../orders/service.js';
 import { nowMs } from '../time.js';
@@ -162,7 +163,8 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const rows = await db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', 'in', chunk).execute();
-      for (const agg of await loadAggregates(db, storeId, rows, ['products'])) byId.set(agg.order.id, agg);
+      // Shipments too: the pickup point code is on the shipment.
+      for (const agg of await loadAggregates(db, storeId, rows, ['products', 'shipments'])) byId.set(agg.order.id, agg);
     }
     return ids.map((id) => byId.get(id)).filter((a): a is OrderAggregate => a !== undefined);
   }
@@ -171,7 +173,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     const orderId = parseId('order', params.get('order'));
     const agg = await loadAggregate(db, caller.store.storeId, orderId);
     if (!agg) throw new LegacyError(404, `Order ${orderId} was not found in this store.`);
-    return sendXml(reply, 200, ordersDocument([agg], { timezone: caller.store.timezone }));
+    return sendXml(reply, 200, ordersDocument([agg], { timezone: caller.store.timezone, methods: await methodNames(db, caller.store.storeId, [agg.order]) }));
   }
 
   async function changesAction(caller: Caller, params: Params, reply: FastifyReply) {
@@ -195,11 +197,15 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
       ({ orderIds, timeTo } = await pageChanges(database, storeId, column, from, pageSize));
     }
     const aggs = await loadOrders(storeId, orderIds);
-    return sendXml(reply, 200, ordersDocument(aggs, { timezone: caller.store.timezone, timeTo }));
+    const methods = await methodNames(db, storeId, aggs.map((a) => a.order));
+    return sendXml(reply, 200, ordersDocument(aggs, { timezone: caller.store.timezone, timeTo, methods }));
   }
 
   async function deliver(ctx: service.OrderContext, orderId: number, params: Params, reply: FastifyReply) {
     parseFlag('send_email', params.get('send_email'), false); // storehook sends no e-mail; the flag is checked, then ignored
+    const rawTracking = params.get('tracking_code');
+    // Stored on every shipment this call completes, as the API's complete call does.
+    const trackingCode = rawTracking === undefined || rawTracking.trim() === '' ? undefined : parseText('tracking_code', rawTracking.trim(), 200);
     const order = await findOrder(db, ctx.storeId, orderId);
     if (!order) throw new LegacyError(404, `Order ${orderId} was not found in this store.`);
     if (order.status === 'CANCELLED') throw new LegacyError(409, `Order ${orderId} is cancelled: it cannot be delivered.`);
@@ -209,7 +215,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     // state change and the same JSON webhooks (order.shipment_completed, order.updated, order.completed).
     for (const { id } of open) {
       try {
-        await service.completeShipment(ctx, orderId, id, undefined);
+        await service.completeShipment(ctx, orderId, id, trackingCode);
         completed++;
       } catch (err) {
         // Completed meanwhile by another request: that is the state we want.

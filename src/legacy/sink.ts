@@ -20,6 +20,7 @@ import type { OrderTopic } from '../orders/events.js';
 import { WAKE_CHANNEL, type Outbox } from '../webhooks/outbox.js';
 import { recordChange } from './change-log.js';
 import { ordersDocument } from './order-xml.js';
+import { methodNames } from '../orders/methods.js';
 import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
 
 /** Orders created by this `source` are the ones MyCashflow's extension did not POST. */
@@ -61,7 +62,7 @@ export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, tar
     subscriptionUuid: target.subscriptionUuid,
     topic: LEGACY_ORDER_XML_TOPIC,
     orderId: agg.order.id,
-    body: ordersDocument([agg], { timezone: target.timezone }),
+    body: ordersDocument([agg], { timezone: target.timezone, methods: await methodNames(db, agg.order.store_id, [agg.order]) }),
     createdAt: now,
     dueAt,
     held: target.held,

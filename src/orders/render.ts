@@ -2,7 +2,7 @@
  * Turns stored rows into the API's order object, with the requested expansions. The same
  * function renders `GET /orders/{id}` and every webhook message body, so the two never differ.
  */
-import type { Order, OrderExpand, TaxSummary } from '../api/schemas/orders.js';
+import type { Order, OrderExpand, OrderProduct, TaxSummary } from '../api/schemas/orders.js';
 import { isoTime } from '../time.js';
 import type { OrderAggregate } from './aggregate.js';
 import { fromBasisPoints, fromCents } from './money.js';
@@ -29,6 +29,7 @@ export function renderOrder(agg: OrderAggregate, expands: readonly OrderExpand[]
     version_id: o.version_id,
     language: o.language,
     customer_id: o.customer_id,
+    customer_external_id: o.customer_external_id,
     customer_information: JSON.parse(o.customer_information) as Order['customer_information'],
     shipping_address: JSON.parse(o.shipping_address) as Order['shipping_address'],
     different_shipping_address: o.different_shipping_address === 1,
@@ -42,24 +43,17 @@ export function renderOrder(agg: OrderAggregate, expands: readonly OrderExpand[]
     total: fromCents(o.total_cents),
     status: o.status,
     details: o.details,
+    // storehook makes no receipts, return forms or dispatch notes.
+    receipt_url: null,
+    return_document_url: null,
+    dispatch_note_url: null,
     custom_data: parseJson(o.custom_data),
   };
+  // The nested expand includes its parent: products.return_reasons renders the products too.
+  const withReturnReasons = expands.includes('products.return_reasons');
+  if (withReturnReasons || expands.includes('products')) out.products = agg.products.map((p) => renderProduct(p, withReturnReasons));
   for (const expand of expands) {
     switch (expand) {
-      case 'products':
-        out.products = agg.products.map((p) => ({
-          id: p.id,
-          order_id: p.order_id,
-          created_at: isoTime(p.created_at),
-          product_code: p.product_code,
-          product_name: p.product_name,
-          quantity: p.quantity,
-          unit_price: fromCents(p.unit_price_cents),
-          vat_rate: fromBasisPoints(p.vat_rate_bp),
-          total: fromCents(p.unit_price_cents * p.quantity),
-          shipment_id: p.shipment_id,
-        }));
-        break;
       case 'shipments':
         out.shipments = agg.shipments.map(renderShipment);
         break;
@@ -86,6 +80,40 @@ export function renderOrder(agg: OrderAggregate, expands: readonly OrderExpand[]
   return out;
 }
 
+export function renderProduct(p: OrderAggregate['products'][number], withReturnReasons: boolean): OrderProduct {
+  const out: OrderProduct = {
+    id: p.id,
+    order_id: p.order_id,
+    created_at: isoTime(p.created_at),
+    updated_at: isoTime(p.updated_at ?? p.created_at),
+    delivered_at: isoTime(p.delivered_at),
+    product_id: p.product_id,
+    variation_id: p.variation_id,
+    bundle_id: p.bundle_id,
+    campaign_id: p.campaign_id,
+    product_code: p.product_code,
+    product_name: p.product_name,
+    model_name: p.model_name,
+    quantity: p.quantity,
+    unit_price: fromCents(p.unit_price_cents),
+    purchase_price: p.purchase_price_cents === null ? null : fromCents(p.purchase_price_cents),
+    vat_rate: fromBasisPoints(p.vat_rate_bp),
+    total: fromCents(p.unit_price_cents * p.quantity),
+    warranty: p.warranty,
+    custom_data: p.custom_data,
+    customizations: p.customizations,
+    shipment_id: p.shipment_id,
+    // storehook has no returns and sells no downloads.
+    return_to_stock: null,
+    download_id: null,
+    download_url: null,
+    download_time_ends: null,
+    download_times_left: null,
+  };
+  if (withReturnReasons) out.return_reasons = [];
+  return out;
+}
+
 export function renderPayment(p: OrderAggregate['payments'][number]): NonNullable<Order['payments']>[number] {
   return {
     id: p.id,
@@ -93,11 +121,15 @@ export function renderPayment(p: OrderAggregate['payments'][number]): NonNullabl
     created_at: isoTime(p.created_at),
     updated_at: isoTime(p.updated_at),
     payment_method_id: p.payment_method_id,
+    reference: p.reference,
+    external_id: p.external_id,
     amount: fromCents(p.amount_cents),
     currency: p.currency,
+    exchange_rate: p.exchange_rate,
     status: p.status,
+    // Confirmed once the money was received (even if not yet activated); paid once activated.
+    is_confirmed: p.status === 'PENDING_ACTIVATION' || p.status === 'PAID' || p.status === 'REFUNDED',
     is_paid: p.status === 'PAID',
-    reference: p.reference,
   };
 }
 
@@ -108,11 +140,17 @@ export function renderShipment(s: OrderAggregate['shipments'][number]): NonNulla
     created_at: isoTime(s.created_at),
     updated_at: isoTime(s.updated_at),
     completed_at: isoTime(s.completed_at),
+    type: s.type,
     status: s.status,
     tracking_code: s.tracking_code,
     shipping_method_id: s.shipping_method_id,
     parcel_count: s.parcel_count,
     weight: s.weight_g / 1000,
+    external_id: s.external_id,
+    external_pickup_point_id: s.external_pickup_point_id,
+    // storehook prints no labels or shipping documents.
+    shipping_label_url: null,
+    documents: [],
   };
 }
 

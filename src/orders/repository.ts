@@ -46,7 +46,7 @@ function tablesFor(expands: readonly OrderExpand[] | 'all'): Set<ChildTable> {
   if (expands === 'all') return new Set(CHILD_TABLES);
   const needed = new Set<ChildTable>();
   for (const e of expands) {
-    if (e === 'products' || e === 'tax_summary') needed.add('order_products');
+    if (e === 'products' || e === 'products.return_reasons' || e === 'tax_summary') needed.add('order_products');
     if (e === 'shipments') needed.add('shipments');
     if (e === 'payments') needed.add('payments');
     if (e === 'comments') needed.add('comments');

@@ -85,7 +85,8 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
   const lines = body.products.map((p, i) => {
     const vat = toBasisPoints(p.vat_rate ?? DEFAULT_VAT_BP / 100);
     if (vat === null) errors.push({ field: `products.${i}.vat_rate`, message: `must have at most two decimals (got ${p.vat_rate})` });
-    return { ...p, unit_price_cents: cents(`products.${i}.unit_price`, p.unit_price, errors), vat_rate_bp: vat ?? 0 };
+    const purchase = p.purchase_price === undefined || p.purchase_price === null ? null : cents(`products.${i}.purchase_price`, p.purchase_price, errors);
+    return { ...p, unit_price_cents: cents(`products.${i}.unit_price`, p.unit_price, errors), vat_rate_bp: vat ?? 0, purchase_price_cents: purchase };
   });
   const extras = {
     shipping_costs_cents: cents('shipping_costs', body.shipping_costs, errors),
@@ -116,6 +117,7 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
         version_id: body.version_id ?? 1,
         language: body.language ?? 'fi',
         customer_id: body.customer_id ?? null,
+        customer_external_id: body.customer_external_id ?? null,
         customer_information: JSON.stringify(customer),
         shipping_address: JSON.stringify(shipping),
         different_shipping_address: body.shipping_address ? 1 : 0,
@@ -144,6 +146,9 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
         shipping_method_id: body.shipping_method_id ?? null,
         parcel_count: body.shipment?.parcel_count ?? 1,
         weight_g: weightG,
+        type: body.shipment?.type ?? null,
+        external_id: body.shipment?.external_id ?? null,
+        external_pickup_point_id: body.shipment?.external_pickup_point_id ?? null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -160,6 +165,17 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
           unit_price_cents: l.unit_price_cents,
           vat_rate_bp: l.vat_rate_bp,
           shipment_id: shipment.id,
+          updated_at: now,
+          delivered_at: null,
+          product_id: l.product_id ?? null,
+          variation_id: l.variation_id ?? null,
+          bundle_id: l.bundle_id ?? null,
+          campaign_id: l.campaign_id ?? null,
+          model_name: l.model_name ?? null,
+          purchase_price_cents: l.purchase_price_cents,
+          warranty: l.warranty ?? null,
+          custom_data: l.custom_data ?? null,
+          customizations: l.customizations ?? null,
         })),
       )
       .execute();
@@ -175,6 +191,8 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
         currency,
         status: body.payment?.status ?? 'PAID',
         reference: body.payment?.reference ?? String(orderId),
+        external_id: body.payment?.external_id ?? null,
+        exchange_rate: body.payment?.exchange_rate ?? null,
       })
       .execute();
     return finishChange(ctx, tx, orderId, now, { code: 'order_created', message: `Order created (${ctx.source ?? 'api'})` }, ['order.created']);
@@ -186,6 +204,7 @@ export async function updateOrder(ctx: OrderContext, orderId: number, patch: Pat
     const order = await lockOpenable(ctx, tx, orderId);
     const set: Partial<OrderRow> = {};
     if (patch.external_id !== undefined) set.external_id = patch.external_id;
+    if (patch.customer_external_id !== undefined) set.customer_external_id = patch.customer_external_id;
     if (patch.details !== undefined) set.details = patch.details;
     if (patch.custom_data !== undefined) set.custom_data = customDataText(patch.custom_data);
     if (patch.customer_information) {
@@ -222,17 +241,20 @@ export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<O
   });
 }
 
-/** Marks open shipments completed; returns how many changed. */
+/** Marks open shipments completed, and their product rows delivered; returns how many changed. */
 async function completeShipments(tx: Tx, storeId: number, orderId: number, now: number, trackingCode: string | null | undefined, shipmentId?: number): Promise<number> {
-  let q = tx.db
+  let open = tx.db.selectFrom('shipments').select('id').where('order_id', '=', orderId).where('store_id', '=', storeId).where('status', '=', 'OPEN');
+  if (shipmentId !== undefined) open = open.where('id', '=', shipmentId);
+  const ids = (await open.execute()).map((r) => r.id);
+  if (ids.length === 0) return 0;
+  await tx.db
     .updateTable('shipments')
     .set({ status: 'COMPLETED', completed_at: now, updated_at: now, ...(trackingCode !== undefined && trackingCode !== null ? { tracking_code: trackingCode } : {}) })
-    .where('order_id', '=', orderId)
     .where('store_id', '=', storeId)
-    .where('status', '=', 'OPEN');
-  if (shipmentId !== undefined) q = q.where('id', '=', shipmentId);
-  const result = await q.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .where('id', 'in', ids)
+    .execute();
+  await tx.db.updateTable('order_products').set({ delivered_at: now, updated_at: now }).where('store_id', '=', storeId).where('shipment_id', 'in', ids).execute();
+  return ids.length;
 }
 
 export async function completeShipment(ctx: OrderContext, orderId: number, shipmentId: number, trackingCode: string | null | undefined): Promise<{ order: OrderAggregate; shipmentId: number }> {

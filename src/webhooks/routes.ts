@@ -114,8 +114,8 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
     const filter = {
       status: request.query.status,
-      from: parseTimeParam('created_at-from', request.query['created_at-from']),
-      to: parseTimeParam('created_at-to', request.query['created_at-to']),
+      from: parseTimeParam('created_at-from', request.query['created_at-from'], request.auth.timezone, 'from'),
+      to: parseTimeParam('created_at-to', request.query['created_at-to'], request.auth.timezone, 'to'),
     };
     const { rows, total } = await listDeliveries(db, request.auth.storeId, sub.uuid, filter, page, pageSize);
     return { data: rows.map(renderDelivery), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
@@ -146,10 +146,10 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const now = nowMs();
-    const since = parseTimeParam('since', request.body.since);
+    const since = parseTimeParam('since', request.body.since, request.auth.timezone, 'from');
     // An empty string parses to "not given"; since is required, so say so instead of failing later.
     if (since === undefined) throw invalid('since', 'is required: an ISO-8601 date-time with offset, e.g. 2026-11-27T08:00:00Z');
-    const until = parseTimeParam('until', request.body.until) ?? now;
+    const until = parseTimeParam('until', request.body.until, request.auth.timezone, 'to') ?? now;
     if (since > until) throw invalid('since', 'is after until');
     const dryRun = request.body.dry_run ?? false;
     const count = await recoverFailed(db, request.auth.storeId, sub.uuid, since, until, now, dryRun);

@@ -46,6 +46,7 @@ export const EXAMPLE_ORDER: Order = {
   version_id: 1,
   language: 'fi',
   customer_id: null,
+  customer_external_id: null,
   customer_information: { company: '', vat_code: '', first_name: 'Maija', last_name: 'Meikäläinen', street_address: 'Katu 1', postal_code: '00100', city: 'Helsinki', country: 'FI', phone: '+358401234567', email: 'maija@example.com' },
   shipping_address: { company: '', first_name: 'Maija', last_name: 'Meikäläinen', street_address: 'Katu 1', postal_code: '00100', city: 'Helsinki', country: 'FI', phone: '+358401234567', email: 'maija@example.com' },
   different_shipping_address: false,
@@ -59,9 +60,12 @@ export const EXAMPLE_ORDER: Order = {
   total: 55.8,
   status: 'OPEN',
   details: null,
+  receipt_url: null,
+  return_document_url: null,
+  dispatch_note_url: null,
   custom_data: null,
-  shipments: [{ id: 77, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', completed_at: null, status: 'OPEN', tracking_code: null, shipping_method_id: 3, parcel_count: 1, weight: 0.8 }],
-  payments: [{ id: 91, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', payment_method_id: 5, amount: 55.8, currency: 'EUR', status: 'PAID', is_paid: true, reference: '1234' }],
+  shipments: [{ id: 77, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', completed_at: null, type: null, status: 'OPEN', tracking_code: null, shipping_method_id: 3, parcel_count: 1, weight: 0.8, external_id: null, external_pickup_point_id: null, shipping_label_url: null, documents: [] }],
+  payments: [{ id: 91, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', payment_method_id: 5, reference: '1234', external_id: null, amount: 55.8, currency: 'EUR', exchange_rate: null, status: 'PAID', is_confirmed: true, is_paid: true }],
 };
 
 export function exampleMessage(topic: string): MessageBody {

@@ -58,7 +58,7 @@ forEachDialect('dashboard pages', (dialect) => {
     assert.equal(res.statusCode, 200);
     for (const topic of TOPICS) assert.ok(res.body.includes(`<h2 id="${topic.name}"><code>${topic.name}</code></h2>`), topic.name);
     assert.match(res.body, /<details><summary>Example message<\/summary><pre>\{\n  &quot;id&quot;: &quot;msg_/);
-    assert.match(textOf(res.body), /Allowed expands: products ?, shipments ?, payments ?, comments ?, events ?, tax_summary/);
+    assert.match(textOf(res.body), /Allowed expands: products ?, products.return_reasons ?, shipments ?, payments ?, comments ?, events ?, tax_summary/);
   });
 
   it('creates a subscription in two steps: topic picker, then URL and that topic’s expands', async () => {

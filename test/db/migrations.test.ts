@@ -20,6 +20,8 @@ const SCHEMA_TABLES = {
   payments: true,
   comments: true,
   order_events: true,
+  shipping_methods: true,
+  payment_methods: true,
   webhook_subscriptions: true,
   webhook_messages: true,
   webhook_attempts: true,

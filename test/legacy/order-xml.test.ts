@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { OrderAggregate } from '../../src/orders/aggregate.js';
 import { localDateTime, money, ordersDocument, productIdFor, taxIn } from '../../src/legacy/order-xml.js';
+import type { MethodNames } from '../../src/orders/methods.js';
 import { child, childrenNamed, parseXml, textAt, type XmlTree } from './xml-check.js';
 
 const GOLDEN = new URL('./golden/', import.meta.url);
@@ -19,15 +20,21 @@ function golden(name: string, actual: string): void {
 // 2026-05-02T07:15:00Z = 10:15:00 in Helsinki (EEST, +03:00).
 const CREATED = Date.UTC(2026, 4, 2, 7, 15, 0);
 
+/** The MyCashflow fields of a product row the XML does not show. */
+const NO_EXTRAS = {
+  updated_at: CREATED, delivered_at: null, product_id: null, variation_id: null, bundle_id: null, campaign_id: null,
+  model_name: null, purchase_price_cents: null, warranty: null, custom_data: null, customizations: null,
+};
+
 function aggregate(overrides: Partial<OrderAggregate['order']> = {}, products?: OrderAggregate['products']): OrderAggregate {
   const line = (id: number, code: string, name: string, quantity: number, cents: number, bp: number) => ({
-    id, store_id: 1, order_id: 1234, created_at: CREATED, product_code: code, product_name: name, quantity, unit_price_cents: cents, vat_rate_bp: bp, shipment_id: 77,
+    id, store_id: 1, order_id: 1234, created_at: CREATED, product_code: code, product_name: name, quantity, unit_price_cents: cents, vat_rate_bp: bp, shipment_id: 77, ...NO_EXTRAS,
   });
   const lines = products ?? [line(1, 'TSHIRT-M', 'T-shirt M', 2, 1999, 2550), line(2, '63', 'Sticker', 1, 500, 1400)];
   const subtotal = lines.reduce((s, l) => s + l.quantity * l.unit_price_cents, 0);
   const order = {
     id: 1234, store_id: 1, created_at: CREATED, updated_at: CREATED + 72_000, archived_at: null, shipments_completed_at: null,
-    external_id: null, version_id: 2, language: 'fi', customer_id: 12,
+    external_id: null, version_id: 2, language: 'fi', customer_id: 12, customer_external_id: null,
     customer_information: JSON.stringify({ company: 'Oy Esimerkki Ab', vat_code: '1234567-8', first_name: 'Maija', last_name: 'Meikäläinen', street_address: 'Katu 1', postal_code: '00100', city: 'Helsinki', country: 'FI', phone: '+358401234567', email: 'maija@example.com' }),
     shipping_address: JSON.stringify({ company: '', first_name: 'Matti', last_name: 'Meikäläinen', street_address: 'Tie 2 B 3', postal_code: '33100', city: 'Tampere', country: 'FI', phone: '+358409876543', email: 'matti@example.com' }),
     different_shipping_address: 1, currency: 'EUR',
@@ -37,8 +44,15 @@ function aggregate(overrides: Partial<OrderAggregate['order']> = {}, products?: 
     shipping_method_id: 3, payment_method_id: 5, source: 'storefront',
     ...overrides,
   };
-  return { order, products: lines, shipments: [], payments: [], comments: [], events: [] };
+  const shipment = {
+    id: 77, store_id: 1, order_id: order.id, created_at: CREATED, updated_at: CREATED, completed_at: null, status: 'OPEN' as const, tracking_code: null,
+    shipping_method_id: order.shipping_method_id, parcel_count: 1, weight_g: 500, type: null, external_id: null, external_pickup_point_id: '0013579',
+  };
+  return { order, products: lines, shipments: [shipment], payments: [], comments: [], events: [] };
 }
+
+/** The store's method names, as src/orders/methods.ts loads them (3 and 5 are the fixture's ids). */
+const METHODS: MethodNames = { shipping: new Map([[3, 'Matkahuolto Lähellä-paketti']]), payment: new Map([[5, 'Lasku & <maksu>']]) };
 
 function products(order: XmlTree): XmlTree[] {
   return childrenNamed(child(order, 'Products'), 'Product');
@@ -46,7 +60,7 @@ function products(order: XmlTree): XmlTree[] {
 
 describe('legacy order XML', () => {
   it('matches the golden file for an order with products, shipping, payment and a coupon', () => {
-    golden('order-full.xml', ordersDocument([aggregate()], { timezone: 'Europe/Helsinki' }));
+    golden('order-full.xml', ordersDocument([aggregate()], { timezone: 'Europe/Helsinki', methods: METHODS }));
   });
 
   it('matches the golden file for a changes page (root time_to, two orders, escaping)', () => {
@@ -62,12 +76,12 @@ describe('legacy order XML', () => {
       payment_method_id: null,
       payment_costs_cents: 0,
       language: 'sv',
-    }, [{ id: 3, store_id: 1, order_id: 1235, created_at: CREATED, product_code: 'MUG "Large" <XL>', product_name: 'Mug & saucer\u000B', quantity: 3, unit_price_cents: 1250, vat_rate_bp: 2400, shipment_id: null }]);
-    golden('changes-page.xml', ordersDocument([aggregate({ status: 'CANCELLED' }), tricky], { timezone: 'Europe/Stockholm', timeTo: 1777706399 }));
+    }, [{ id: 3, store_id: 1, order_id: 1235, created_at: CREATED, product_code: 'MUG "Large" <XL>', product_name: 'Mug & saucer\u000B', quantity: 3, unit_price_cents: 1250, vat_rate_bp: 2400, shipment_id: null, ...NO_EXTRAS }]);
+    golden('changes-page.xml', ordersDocument([aggregate({ status: 'CANCELLED' }), tricky], { timezone: 'Europe/Stockholm', timeTo: 1777706399, methods: METHODS }));
   });
 
   it('reads the way old clients read it', () => {
-    const doc = parseXml(ordersDocument([aggregate()], { timezone: 'Europe/Helsinki' }));
+    const doc = parseXml(ordersDocument([aggregate()], { timezone: 'Europe/Helsinki', methods: METHODS }));
     assert.equal(doc.name, 'Orders');
     assert.equal(doc.attrs['time_to'], undefined, 'time_to only on changes');
     const [order] = childrenNamed(doc, 'Order');
@@ -88,6 +102,14 @@ describe('legacy order XML', () => {
     };
     assert.deepEqual(rows.map(kind), ['product', 'product', 'shipping', 'payment', 'coupon']);
     assert.equal(textAt(rows[2]!, 'ProductID'), 'SHIPPING');
+    // Method names: in the method elements and on the shipping and payment rows; the pickup point from the shipment.
+    assert.equal(textAt(order, 'ShippingMethod'), 'Matkahuolto Lähellä-paketti');
+    assert.equal(child(order, 'ShippingMethod').attrs['id'], '3');
+    assert.equal(child(order, 'ShippingMethod').attrs['PickUpPointCode'], '0013579');
+    assert.equal(textAt(order, 'PaymentMethod'), 'Lasku & <maksu>');
+    assert.equal(child(order, 'PaymentMethod').attrs['id'], '5');
+    assert.equal(textAt(rows[2]!, 'ProductName'), 'Matkahuolto Lähellä-paketti');
+    assert.equal(textAt(rows[3]!, 'ProductName'), 'Lasku & <maksu>');
     assert.equal(child(rows[2]!, 'ProductID').attrs['ShippingID'], '3');
     assert.equal(textAt(rows[3]!, 'ProductID'), 'PAYMENT');
     assert.equal(child(rows[4]!, 'ProductID').attrs['CouponCode'], 'SUMMER3');
@@ -119,6 +141,22 @@ describe('legacy order XML', () => {
     const rows = products(free).map((p) => child(p, 'ProductID'));
     assert.equal(rows.find((r) => r.text === 'SHIPPING')?.attrs['ShippingID'], '3', 'free shipping with a method still has its row');
     assert.equal(rows.find((r) => r.text === 'DISCOUNT')?.attrs['CouponCode'], 'DISCOUNT', 'no coupon code stored: a non-empty placeholder');
+  });
+
+  it('leaves a method element empty and names the row generically when the store has no such method', () => {
+    const order = child(parseXml(ordersDocument([aggregate({ shipping_method_id: 99 })], { timezone: 'UTC', methods: METHODS })), 'Order');
+    assert.equal(textAt(order, 'ShippingMethod'), '');
+    assert.equal(child(order, 'ShippingMethod').attrs['id'], '99');
+    const shipping = products(order).find((p) => child(p, 'ProductID').attrs['ShippingID'] === '99')!;
+    assert.equal(textAt(shipping, 'ProductName'), 'Shipping');
+    assert.equal(textAt(order, 'PaymentMethod'), 'Lasku & <maksu>');
+  });
+
+  it("uses the row's product_id as ProductID when the order gave one", () => {
+    const base = aggregate();
+    const lines = base.products.map((p, i) => (i === 0 ? { ...p, product_id: 4711 } : p));
+    const order = child(parseXml(ordersDocument([{ ...base, products: lines }], { timezone: 'UTC' })), 'Order');
+    assert.deepEqual(products(order).slice(0, 2).map((p) => textAt(p, 'ProductID')), ['4711', '63']);
   });
 
   it('maps statuses as old clients expect', () => {

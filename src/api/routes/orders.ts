@@ -34,8 +34,8 @@ export interface OrdersRoutesOptions {
 
 const rangeQuery = Object.fromEntries(
   ORDER_RANGE_FIELDS.flatMap((f) => [
-    [`${f}-from`, Type.Optional(Type.String({ description: `${f} on or after (ISO-8601 with offset, inclusive)` }))],
-    [`${f}-to`, Type.Optional(Type.String({ description: `${f} on or before (inclusive)` }))],
+    [`${f}-from`, Type.Optional(Type.String({ description: `${f} on or after (inclusive): 2021-03-05T10:00:00+02:00, 2021-03-05T10:00:00 (store's time zone) or 2021-03-05 (start of that day)` }))],
+    [`${f}-to`, Type.Optional(Type.String({ description: `${f} on or before (inclusive): same forms; a date means through the end of that day` }))],
   ]),
 );
 
@@ -77,8 +77,8 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     const expands = parseExpand(request.query.expand, ORDER_EXPANDS);
     const ranges: OrderListQuery['ranges'] = {};
     for (const field of ORDER_RANGE_FIELDS) {
-      const from = parseTimeParam(`${field}-from`, q[`${field}-from`] as string | undefined);
-      const to = parseTimeParam(`${field}-to`, q[`${field}-to`] as string | undefined);
+      const from = parseTimeParam(`${field}-from`, q[`${field}-from`] as string | undefined, request.auth.timezone, 'from');
+      const to = parseTimeParam(`${field}-to`, q[`${field}-to`] as string | undefined, request.auth.timezone, 'to');
       if (from !== undefined || to !== undefined) ranges[field] = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
     }
     const page = request.query.page ?? 1;

@@ -10,8 +10,13 @@ const NullableTime = Type.Union([Time, Type.Null()]);
 const Money = Type.Number({ description: 'amount in the order currency, two decimals' });
 const Text = (max: number, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
-export const ORDER_EXPANDS = ['products', 'shipments', 'payments', 'comments', 'events', 'tax_summary'] as const;
+/** `products.return_reasons` is a nested expand: it includes the products, each with its return reasons. */
+export const ORDER_EXPANDS = ['products', 'products.return_reasons', 'shipments', 'payments', 'comments', 'events', 'tax_summary'] as const;
 export type OrderExpand = (typeof ORDER_EXPANDS)[number];
+
+const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
 
 const addressFields = {
@@ -35,14 +40,33 @@ export const OrderProduct = Type.Object({
   id: Type.Integer(),
   order_id: Type.Integer(),
   created_at: Time,
+  updated_at: Time,
+  delivered_at: Type.Union([Time, Type.Null()], { description: "when the row's shipment was completed" }),
+  product_id: Type.Union([Type.Integer(), Type.Null()], { description: 'the catalogue product, when the order gave one' }),
+  variation_id: NullableInt,
+  bundle_id: NullableInt,
+  campaign_id: NullableInt,
   product_code: Type.String(),
   product_name: Type.String(),
+  model_name: NullableString,
   quantity: Type.Integer(),
   unit_price: Money,
+  purchase_price: Type.Union([Money, Type.Null()], { description: 'unit purchase price without VAT, when known' }),
   vat_rate: Type.Number({ description: 'VAT percent, e.g. 25.5' }),
   total: Money,
-  shipment_id: Type.Union([Type.Integer(), Type.Null()]),
+  warranty: NullableString,
+  custom_data: Type.Union([Type.String(), Type.Null()], { description: 'free text the integration stored on the row (a string, as in MyCashflow)' }),
+  customizations: Type.Union([Type.String(), Type.Null()], { description: "the customer's product customizations as text" }),
+  shipment_id: NullableInt,
+  return_to_stock: Type.Union([Type.Boolean(), Type.Null()], { description: 'storehook has no returns: always null' }),
+  download_id: NullableInt,
+  download_url: NullableString,
+  download_time_ends: NullableTime,
+  download_times_left: NullableInt,
+  return_reasons: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'only with expand=products.return_reasons; empty until returns exist' })),
 });
+
+export const ShipmentDocument = Type.Object({ type: Type.String(), url: Type.String() });
 
 export const Shipment = Type.Object({
   id: Type.Integer(),
@@ -50,11 +74,16 @@ export const Shipment = Type.Object({
   created_at: Time,
   updated_at: Time,
   completed_at: NullableTime,
+  type: Type.Union([Type.String(), Type.Null()], { description: 'free text, e.g. delivery or pickup; null unless the order gave one' }),
   status: Type.Union([Type.Literal('OPEN'), Type.Literal('COMPLETED')]),
-  tracking_code: Type.Union([Type.String(), Type.Null()]),
-  shipping_method_id: Type.Union([Type.Integer(), Type.Null()]),
+  tracking_code: NullableString,
+  shipping_method_id: NullableInt,
   parcel_count: Type.Integer(),
   weight: Type.Number({ description: 'kilograms' }),
+  external_id: NullableString,
+  external_pickup_point_id: Type.Union([Type.String(), Type.Null()], { description: "the carrier's pickup point id" }),
+  shipping_label_url: NullableString,
+  documents: Type.Array(ShipmentDocument, { description: 'shipping documents; storehook makes none, so always []' }),
 });
 
 export const Payment = Type.Object({
@@ -63,11 +92,14 @@ export const Payment = Type.Object({
   created_at: Time,
   updated_at: Time,
   payment_method_id: Type.Union([Type.Integer(), Type.Null()]),
+  reference: Type.String(),
+  external_id: Type.Union([Type.String(), Type.Null()], { description: "the payment provider's id" }),
   amount: Money,
   currency: Type.String(),
+  exchange_rate: Type.Union([Type.Number(), Type.Null()], { description: 'as the order gave it; null when none was given' }),
   status: Type.Union([Type.Literal('OPEN'), Type.Literal('PENDING_ACTIVATION'), Type.Literal('PAID'), Type.Literal('REFUNDED'), Type.Literal('CANCELLED')]),
-  is_paid: Type.Boolean(),
-  reference: Type.String(),
+  is_confirmed: Type.Boolean({ description: 'the payment was received: PENDING_ACTIVATION, PAID or REFUNDED' }),
+  is_paid: Type.Boolean({ description: 'status is PAID' }),
 });
 
 export const Comment = Type.Object({
@@ -112,6 +144,7 @@ export const Order = Type.Object(
     version_id: Type.Integer(),
     language: Type.String(),
     customer_id: Type.Union([Type.Integer(), Type.Null()]),
+    customer_external_id: Type.Union([Type.String(), Type.Null()], { description: "the customer's id in another system" }),
     customer_information: CustomerInformation,
     shipping_address: ShippingAddress,
     different_shipping_address: Type.Boolean(),
@@ -125,6 +158,9 @@ export const Order = Type.Object(
     total: Money,
     status: Type.Union([Type.Literal('OPEN'), Type.Literal('COMPLETED'), Type.Literal('CANCELLED')]),
     details: Type.Union([Type.String(), Type.Null()]),
+    receipt_url: Type.Union([Type.String(), Type.Null()], { description: 'storehook makes no documents: always null' }),
+    return_document_url: Type.Union([Type.String(), Type.Null()], { description: 'always null (no documents)' }),
+    dispatch_note_url: Type.Union([Type.String(), Type.Null()], { description: 'always null (no documents)' }),
     custom_data: Type.Unknown({ description: 'any JSON the integration stored' }),
     products: Type.Optional(Type.Array(OrderProduct)),
     shipments: Type.Optional(Type.Array(Shipment)),
@@ -138,6 +174,7 @@ export const Order = Type.Object(
 export type Order = Static<typeof Order>;
 export type OrderProduct = Static<typeof OrderProduct>;
 export type Shipment = Static<typeof Shipment>;
+export type ShipmentDocument = Static<typeof ShipmentDocument>;
 export type Payment = Static<typeof Payment>;
 export type Comment = Static<typeof Comment>;
 export type OrderEvent = Static<typeof OrderEvent>;
@@ -146,6 +183,7 @@ export type TaxSummary = Static<typeof TaxSummary>;
 // ---- request bodies ------------------------------------------------------------------------
 
 const PriceInput = Type.Number({ minimum: 0, maximum: 10_000_000, description: 'at most two decimals' });
+const OptionalId = Type.Union([Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }), Type.Null()]);
 const AddressInput = Type.Partial(ShippingAddress, { additionalProperties: false });
 const CustomerInput = Type.Partial(CustomerInformation, { additionalProperties: false });
 const CustomData = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown()), Type.String({ maxLength: 65_536 }), Type.Null()], {
@@ -159,6 +197,7 @@ export const CreateOrderBody = Type.Object(
     currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' })),
     version_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     customer_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    customer_external_id: Type.Optional(Nullable(Text(200))),
     customer_information: CustomerInput,
     shipping_address: Type.Optional(AddressInput),
     shipping_method_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
@@ -171,6 +210,15 @@ export const CreateOrderBody = Type.Object(
           quantity: Type.Integer({ minimum: 1, maximum: 100_000 }),
           unit_price: PriceInput,
           vat_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'VAT percent, at most two decimals; default 25.5' })),
+          product_id: Type.Optional(OptionalId),
+          variation_id: Type.Optional(OptionalId),
+          bundle_id: Type.Optional(OptionalId),
+          campaign_id: Type.Optional(OptionalId),
+          model_name: Type.Optional(Nullable(Text(500))),
+          purchase_price: Type.Optional(Type.Union([PriceInput, Type.Null()])),
+          warranty: Type.Optional(Nullable(Text(500))),
+          custom_data: Type.Optional(Nullable(Text(65_536, 'free text, e.g. JSON your integration reads back'))),
+          customizations: Type.Optional(Nullable(Text(5000))),
         },
         { additionalProperties: false },
       ),
@@ -187,6 +235,9 @@ export const CreateOrderBody = Type.Object(
           tracking_code: Type.Optional(Nullable(Text(200))),
           parcel_count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
           weight: Type.Optional(Type.Number({ minimum: 0, maximum: 100_000, description: 'kilograms' })),
+          type: Type.Optional(Nullable(Text(100))),
+          external_id: Type.Optional(Nullable(Text(200))),
+          external_pickup_point_id: Type.Optional(Nullable(Text(200))),
         },
         { additionalProperties: false },
       ),
@@ -196,6 +247,8 @@ export const CreateOrderBody = Type.Object(
         {
           status: Type.Optional(Type.Union([Type.Literal('OPEN'), Type.Literal('PENDING_ACTIVATION'), Type.Literal('PAID')], { description: 'default PAID' })),
           reference: Type.Optional(Text(100)),
+          external_id: Type.Optional(Nullable(Text(200))),
+          exchange_rate: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()])),
         },
         { additionalProperties: false },
       ),
@@ -208,6 +261,7 @@ export type CreateOrderBody = Static<typeof CreateOrderBody>;
 export const PatchOrderBody = Type.Object(
   {
     external_id: Type.Optional(Nullable(Text(200))),
+    customer_external_id: Type.Optional(Nullable(Text(200))),
     details: Type.Optional(Nullable(Text(5000))),
     custom_data: Type.Optional(CustomData),
     customer_information: Type.Optional(CustomerInput),

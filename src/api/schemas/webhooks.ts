@@ -95,8 +95,8 @@ export const SendOutcome = Type.Object({
 
 export const RecoverBody = Type.Object(
   {
-    since: Type.String({ description: 'ISO-8601 date-time with offset: messages created at or after' }),
-    until: Type.Optional(Type.String({ description: 'default now' })),
+    since: Type.String({ description: "messages created at or after: a date-time with offset, one without (the store's time zone) or a date (its start)" }),
+    until: Type.Optional(Type.String({ description: 'messages created at or before, in the same forms (a date means its end); default now' })),
     dry_run: Type.Optional(Type.Boolean({ description: 'only count' })),
   },
   { additionalProperties: false },
