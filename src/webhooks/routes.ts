@@ -169,7 +169,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
-    const until = parseTimeParam('until', request.body.until) ?? nowMs();
+    const until = parseTimeParam('until', request.body.until, request.auth.timezone, 'to') ?? nowMs();
     const dryRun = request.body.dry_run ?? false;
     const count = await discardHeld(db, request.auth.storeId, sub.uuid, until, dryRun);
     if (!dryRun) request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'held webhook messages discarded');
