@@ -6,8 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type LogEvent } from 'kysely';
 import pg from 'pg';
+import { StorageHealth } from './health.js';
+import { PoolGate } from './pool-gate.js';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +23,8 @@ export interface Database {
   sqliteFile?: string;
   /** PostgreSQL only: the pool, for LISTEN/NOTIFY and health checks. */
   pgPool?: pg.Pool;
+  /** faults seen (full disk, damage found at start), for /healthz. */
+  health: StorageHealth;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,10 @@ export interface DatabaseOptions {
   dataDir: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** PostgreSQL: requests that may wait for a pool connection at once (default 500). */
+  poolQueueLimit?: number;
+  /** PostgreSQL: how long a request may wait for a pool connection, in ms (default 10,000). */
+  poolWaitMs?: number;
   /** SQLite `synchronous` pragma: NORMAL survives process crashes; FULL also survives power loss. */
   sqliteSync?: 'normal' | 'full';
 }
@@ -45,7 +53,9 @@ export function sqliteFilePath(dataDir: string): string {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) {
+    return openPostgres(options.databaseUrl, { size: options.poolSize ?? 10, queueLimit: options.poolQueueLimit ?? 500, waitMs: options.poolWaitMs ?? 10_000 });
+  }
   return openSqlite(options.dataDir, options.sqliteSync ?? 'normal');
 }
 
@@ -58,14 +68,43 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
   sqlite.pragma('foreign_keys = ON');
   // Admin commands may write beside a running server: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const health = new StorageHealth();
+  const kysely = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(withStatementCache(sqlite)), log: watchErrors(health) });
   return {
     kysely,
     dialect: 'sqlite',
     location: file,
     sqliteFile: file,
+    health,
     close: () => kysely.destroy(),
   };
+}
+
+/** Every failed query passes here, so a full disk is noticed wherever it happens. */
+function watchErrors(health: StorageHealth): (event: LogEvent) => void {
+  return (event) => {
+    if (event.level === 'error') health.noteError(event.error);
+  };
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); the
+ * ROLLBACK Kysely then sends fails with "cannot rollback - no transaction is active", and that
+ * error replaced the real one. Roll back only a transaction that is still open.
+ */
+class SafeRollbackSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const sqlite = this.sqlite;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: sqlite });
+  }
 }
 
 /**
@@ -96,10 +135,10 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, limits: { size: number; queueLimit: number; waitMs: number }): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: poolSize,
+    max: limits.size,
     connectionTimeoutMillis: 5000,
     // A query that hangs (e.g. during a failover) must not hang the request forever.
     query_timeout: 30_000,
@@ -110,12 +149,15 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // themselves. The failed query rejects as usual, and the pool drops the broken client.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const gate = new PoolGate(limits);
+  const health = new StorageHealth();
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: gate.wrap(pool) }), log: watchErrors(health) });
   return {
     kysely,
     dialect: 'postgres',
     location: redactUrl(url),
     pgPool: pool,
+    health,
     close: () => kysely.destroy(),
   };
 }

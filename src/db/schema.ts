@@ -231,6 +231,19 @@ export interface LegacyOrderChangesTable {
   changed_at: number;
 }
 
+/** One failed login from a client address (src/api/login-failures.ts); pruned after a minute. */
+export interface LoginFailuresTable {
+  address: string;
+  at: number;
+}
+
+/** At most one row, rewritten by the write probe of /healthz (src/db/write-probe.ts). */
+export interface StorageProbeTable {
+  id: number;
+  filler: Uint8Array;
+  written_at: number;
+}
+
 export interface Schema {
   stores: StoresTable;
   api_users: ApiUsersTable;
@@ -247,6 +260,8 @@ export interface Schema {
   dashboard_sessions: DashboardSessionsTable;
   legacy_settings: LegacySettingsTable;
   legacy_order_changes: LegacyOrderChangesTable;
+  login_failures: LoginFailuresTable;
+  storage_probe: StorageProbeTable;
 }
 
 export type Store = Selectable<StoresTable>;

@@ -8,6 +8,7 @@ import { initialSchema } from './0001-initial.js';
 import { legacySchema } from './0002-legacy.js';
 import { dashboardSchema } from './0003-dashboard.js';
 import { storeEventsSchema } from './0004-store-events.js';
+import { faultsSchema } from './0008-faults.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
@@ -17,6 +18,7 @@ const ALL: Record<string, MigrationFactory> = {
   '0002-legacy': legacySchema,
   '0003-dashboard': dashboardSchema,
   '0004-store-events': storeEventsSchema,
+  '0008-faults': faultsSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
