@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type LogEvent } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import { StorageHealth } from './health.js';
 import { PoolGate } from './pool-gate.js';
@@ -69,7 +69,7 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
   // Admin commands may write beside a running server: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
   const health = new StorageHealth();
-  const kysely = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(withStatementCache(sqlite)), log: watchErrors(health) });
+  const kysely = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(withStatementCache(sqlite), health) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -80,11 +80,20 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
   };
 }
 
-/** Every failed query passes here, so a full disk is noticed wherever it happens. */
-function watchErrors(health: StorageHealth): (event: LogEvent) => void {
-  return (event) => {
-    if (event.level === 'error') health.noteError(event.error);
+const watchedClients = new WeakSet<pg.PoolClient>();
+
+/** Every failed query of this client is shown to `health`, so a full disk is noticed wherever it happens. */
+function watchClient(client: pg.PoolClient, health: StorageHealth): pg.PoolClient {
+  if (watchedClients.has(client)) return client;
+  watchedClients.add(client);
+  const query = client.query as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    // A promise: watch it on a side branch; the caller still gets (and handles) the original.
+    if (result instanceof Promise) result.catch((err: unknown) => health.noteError(err));
+    return result;
   };
+  return client;
 }
 
 /**
@@ -93,13 +102,36 @@ function watchErrors(health: StorageHealth): (event: LogEvent) => void {
  * error replaced the real one. Roll back only a transaction that is still open.
  */
 class SafeRollbackSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqlite: SQLite.Database) {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly health: StorageHealth,
+  ) {
     super({ database: sqlite });
   }
 
   override createDriver(): Driver {
-    const sqlite = this.sqlite;
+    const { sqlite, health } = this;
+    const watched = new WeakSet<DatabaseConnection>();
     return new (class extends SqliteDriver {
+      override async acquireConnection(): Promise<DatabaseConnection> {
+        const connection = await super.acquireConnection();
+        if (!watched.has(connection)) {
+          watched.add(connection);
+          // Every failed statement is shown to `health` (a full disk is noticed wherever it happens).
+          // better-sqlite3 throws synchronously: a try/catch costs nothing on success.
+          const execute = connection.executeQuery.bind(connection);
+          connection.executeQuery = (query) => {
+            try {
+              return execute(query);
+            } catch (err) {
+              health.noteError(err);
+              throw err;
+            }
+          };
+        }
+        return connection;
+      }
+
       override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
         if (sqlite.inTransaction) await super.rollbackTransaction(connection);
       }
@@ -151,7 +183,9 @@ async function openPostgres(url: string, limits: { size: number; queueLimit: num
   pool.on('connect', (client) => client.on('error', () => undefined));
   const gate = new PoolGate(limits);
   const health = new StorageHealth();
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: gate.wrap(pool) }), log: watchErrors(health) });
+  const gated = gate.wrap(pool);
+  const watched = { connect: async () => watchClient(await gated.connect(), health), end: () => gated.end() };
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: watched }) });
   return {
     kysely,
     dialect: 'postgres',
