@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from './connection.js';
-import { isDiskFull } from './health.js';
+import { isCorruption, isDiskFull } from './health.js';
 import { PoolBusyError } from './pool-gate.js';
 
 export type FaultKind = 'disk-full' | 'corrupt' | 'busy' | 'unavailable';
@@ -19,8 +19,6 @@ export interface StorageFault {
   log: string;
 }
 
-const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'XX001', 'XX002']);
-
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -28,14 +26,13 @@ function codeOf(err: unknown): string | undefined {
 
 /** A database fault and its answer, or null when the error is something else. */
 export function classifyFault(err: unknown): StorageFault | null {
-  const code = codeOf(err);
   if (err instanceof PoolBusyError) {
     return { kind: 'busy', status: 503, retryAfter: 1, log: 'database pool busy', message: `The server is busy: ${err.message}. Retry after 1 s.` };
   }
   if (isDiskFull(err)) {
     return { kind: 'disk-full', status: 507, retryAfter: 60, log: 'disk full: a write failed', message: "The server's disk is full, so nothing can be saved right now; nothing was changed. Reading still works. Try again once the operator has freed space." };
   }
-  if (code && CORRUPT_CODES.has(code)) {
+  if (isCorruption(err)) {
     return { kind: 'corrupt', status: 503, log: 'database file damaged', message: "The server's database file is damaged; the operator must restore it (see /healthz). Nothing was changed." };
   }
   if (isDatabaseUnavailable(err)) {

@@ -6,9 +6,20 @@
 /** SQLite's and PostgreSQL's "no space left" (53100 disk_full). */
 export const DISK_FULL_CODES: ReadonlySet<string> = new Set(['SQLITE_FULL', '53100']);
 
-export function isDiskFull(err: unknown): boolean {
+/** SQLite's damaged file / not a database; PostgreSQL's data_corrupted and index_corrupted. */
+export const CORRUPTION_CODES: ReadonlySet<string> = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'XX001', 'XX002']);
+
+function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && DISK_FULL_CODES.has(code);
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isDiskFull(err: unknown): boolean {
+  return DISK_FULL_CODES.has(codeOf(err) ?? '');
+}
+
+export function isCorruption(err: unknown): boolean {
+  return CORRUPTION_CODES.has(codeOf(err) ?? '');
 }
 
 export class StorageHealth {
@@ -22,5 +33,8 @@ export class StorageHealth {
   /** Called with every failed query. */
   noteError(err: unknown, now = Date.now()): void {
     if (isDiskFull(err)) this.diskFullAt = now;
+    else if (this.corruption === null && isCorruption(err)) {
+      this.corruption = `a query found the database damaged (${err instanceof Error ? err.message : String(err)}); stop storehook and restore it from a backup`;
+    }
   }
 }
