@@ -79,6 +79,11 @@ export const SETTINGS = {
   maxInFlightPerSubscription: { env: 'STOREHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', flag: 'max-in-flight-per-subscription', description: 'requests in flight to one subscription at most (per dispatcher)', default: 8, parse: positiveInt('requests') },
   leaseMs: { env: 'STOREHOOK_LEASE_MS', flag: 'lease-ms', description: 'how long a claimed message stays reserved to its worker without a heartbeat', default: 60_000, parse: positiveInt('milliseconds', 100) },
   pollIntervalMs: { env: 'STOREHOOK_POLL_INTERVAL_MS', flag: 'poll-interval-ms', description: 'fallback polling for due messages (commits wake the dispatcher at once)', default: 1_000, parse: positiveInt('milliseconds', 10) },
+  // Faults: the PostgreSQL pool (docs/deploy.md, "Database pool") and the SQLite start-up check.
+  dbPoolSize: { env: 'STOREHOOK_DB_POOL_SIZE', flag: 'db-pool-size', description: 'PostgreSQL connections per process (API and dispatcher together)', default: 10, parse: positiveInt('connections', 1, 1000) },
+  dbPoolQueue: { env: 'STOREHOOK_DB_POOL_QUEUE', flag: 'db-pool-queue', description: 'requests that may wait for a PostgreSQL connection at once; more get 503 busy at once', default: 500, parse: positiveInt('requests', 0) },
+  dbPoolWaitMs: { env: 'STOREHOOK_DB_POOL_WAIT_MS', flag: 'db-pool-wait-ms', description: 'how long a request waits for a PostgreSQL connection before 503 busy', default: 10_000, parse: positiveInt('milliseconds', 1) },
+  sqliteCheckMaxMb: { env: 'STOREHOOK_SQLITE_CHECK_MAX_MB', flag: 'sqlite-check-max-mb', description: 'PRAGMA quick_check at start on SQLite files up to this size (MB); 0 turns it off', default: 1024, parse: positiveInt('megabytes', 0) },
   sqliteSync: { env: 'STOREHOOK_SQLITE_SYNC', flag: 'sqlite-sync', description: 'SQLite durability: normal survives process crashes, full also power loss', default: 'normal', parse: oneOf(['normal', 'full'] as const) },
   // Incoming connections: how long a client may take, and how many it may hold (docs/deploy.md, "Limits and timeouts").
   httpHeadersTimeoutMs: { env: 'STOREHOOK_HTTP_HEADERS_TIMEOUT_MS', flag: 'http-headers-timeout-ms', description: 'time a client has to send the request line and headers (408 after)', default: 10_000, parse: positiveInt('milliseconds', 1000) },

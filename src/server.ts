@@ -8,9 +8,11 @@ import type { FastifyInstance } from 'fastify';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { buildApp } from './api/app.js';
+import { createLimiters } from './api/limiters.js';
 import { ensureDemoStore } from './admin/demo.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/connection.js';
+import { checkSqliteIntegrity } from './db/integrity.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { createSender, type Sender } from './delivery/http-sender.js';
@@ -57,14 +59,24 @@ export function newWorkerId(): string {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options;
   const log = options.logger ?? createLogger(config.logLevel);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSync: config.sqliteSync,
+    poolSize: config.dbPoolSize,
+    poolQueueLimit: config.dbPoolQueue,
+    poolWaitMs: config.dbPoolWaitMs,
+  });
   let sender: Sender | null = null;
   let wake: WakeListener | null = null;
   let dispatcher: Dispatcher | null = null;
   let app: FastifyInstance | null = null;
   try {
+    const integrity = await checkSqliteIntegrity(database, config.sqliteCheckMaxMb);
+    if (!integrity.ok) log.error({ problem: integrity.detail }, 'database file damaged: /healthz answers 503 until it is restored');
+    else if (integrity.detail) log.warn(integrity.detail);
     await migrateToLatest(database);
-    const demoCredentials = options.seedDemo ? await ensureDemoStore(database.kysely) : null;
+    const demoCredentials = options.seedDemo ? await ensureDemoStore(database) : null;
     const guard = new NetworkGuard(config.allowTargets);
     sender = createSender({
       guard,
@@ -100,11 +112,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const s = sender;
     const d = dispatcher;
     if (options.api) {
+      // One failed-login limit per address and one rate per user, whichever surface is used.
+      const limiters = createLimiters(database, config);
       app = await buildApp({
         config,
         database,
         sink: outbox,
         logger: log,
+        limiters,
         apiV1Plugins: [
           async (api) => {
             await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
@@ -116,10 +131,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ],
         rootPlugins: [
           async (root) => opsRoutes(root, { database, metrics, role }),
-          async (root) => dashboardRoutes(root, { database, config, sender: s, guard, onRequeued: () => d?.wake() }),
+          async (root) => dashboardRoutes(root, { database, config, sender: s, guard, limiters, onRequeued: () => d?.wake() }),
           // The old XML Webhooks extension at /webhooks/*. TODO(dashboard): pass resolveDashboardSession (src/legacy/routes.ts).
           async (root) => {
-            await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, onQueued: () => d?.wake() });
+            await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, limiters, onQueued: () => d?.wake() });
           },
           // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],

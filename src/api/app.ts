@@ -15,6 +15,7 @@ import type { OrderEventSink } from '../orders/events.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { assignBodyLimit, DEFAULT_BODY_LIMIT } from './body-limits.js';
+import { createLimiters, type Limiters } from './limiters.js';
 import { registerErrorHandling, sendError } from './errors.js';
 import { applyConnectionLimits, httpServerOptions } from './http-server.js';
 import { ordersRoutes } from './routes/orders.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   apiV1Plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** plugins mounted at the root, outside /api (health, metrics, dashboard, legacy bridge). */
   rootPlugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** the process's shared limiters (also given to the dashboard and legacy routes); default: new ones. */
+  limiters?: Limiters;
   /** a logger to use; false for none; default: a pino logger at the configured level. */
   logger?: FastifyBaseLogger | false;
 }
@@ -117,10 +120,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // v1 and v0 count failed logins and requests together.
+  const limiters = deps.limiters ?? createLimiters(deps.database, deps.config);
   for (const [prefix, hide] of [['/api/v1', false], ['/api/v0', true]] as const) {
     await app.register(
       async (api) => {
-        registerAuth(api, { database: deps.database, ...deps.config });
+        registerAuth(api, { database: deps.database, limiters });
         await api.register(ordersRoutes, { database: deps.database, sink: deps.sink, hide });
         if (prefix === '/api/v1') for (const plugin of deps.apiV1Plugins ?? []) await plugin(api);
       },

@@ -8,7 +8,7 @@ import { apiKeyMatches } from '../auth/api-keys.js';
 import type { Database } from '../db/connection.js';
 import type { Plan } from '../db/schema.js';
 import { sendError } from './errors.js';
-import { FailureWindow, TokenBuckets } from './rate-limit.js';
+import type { Limiters } from './limiters.js';
 
 export interface AuthContext {
   userId: number;
@@ -30,9 +30,8 @@ const API_PLANS: readonly Plan[] = ['advanced', 'pro', 'enterprise'];
 
 export interface AuthOptions {
   database: Database;
-  rateLimitPerSecond: number;
-  rateLimitBurst: number;
-  authFailuresPerMinute: number;
+  /** shared with every other surface of the process (src/api/limiters.ts). */
+  limiters: Limiters;
 }
 
 export function parseBasic(header: string | undefined): { email: string; key: string } | null {
@@ -65,11 +64,10 @@ export async function authenticate(database: Database, email: string, key: strin
 }
 
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  const perUser = new TokenBuckets(options.rateLimitPerSecond, options.rateLimitBurst);
-  const failures = new FailureWindow(options.authFailuresPerMinute);
+  const { perUser, loginFailures: failures } = options.limiters;
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const blocked = failures.blockedFor(request.ip);
+    const blocked = await failures.blockedFor(request.ip);
     if (blocked > 0) {
       reply.header('Retry-After', String(blocked));
       return sendError(reply, 429, `Too many failed logins from your address; try again in ${blocked} s.`);
@@ -80,7 +78,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
     }
     const auth = await authenticate(options.database, credentials.email, credentials.key);
     if (!auth) {
-      failures.record(request.ip);
+      await failures.record(request.ip);
       return unauthorized(reply, 'Wrong e-mail or API key. Check both; an API key is shown only once, so rotate it with `storehook users rotate-key` if it is lost.');
     }
     if (!API_PLANS.includes(auth.plan)) {

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { isDatabaseUnavailable } from '../db/connection.js';
+import { classifyFault, isClientAbort } from '../db/faults.js';
 import { DomainError, type FieldError } from '../errors.js';
 import { pathOf, renderForSurface, surfaceFor } from './error-surfaces.js';
 import { FIRST_PROBLEM_ONLY } from './validation.js';
@@ -142,9 +142,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
       return respond(request, reply, 400, `The body is not valid JSON (${error.message}). Check quotes, commas and brackets.`);
     }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return respond(request, reply, 503, 'The database is not reachable right now; try again shortly.');
+    if (isClientAbort(request, error)) {
+      request.log.info({ reason: error.message }, 'client closed the connection before the answer');
+      return respond(request, reply, 400, 'The request was aborted before its body arrived.');
+    }
+    const fault = classifyFault(error);
+    if (fault) {
+      request.log.warn({ err: error }, fault.log);
+      if (fault.retryAfter) reply.header('Retry-After', String(fault.retryAfter));
+      return respond(request, reply, fault.status, fault.message);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return respond(request, reply, status, error.message);

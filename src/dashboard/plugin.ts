@@ -6,9 +6,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type AuthContext } from '../api/auth.js';
-import { FailureWindow } from '../api/rate-limit.js';
+import { MemoryLoginFailures, type Limiters } from '../api/limiters.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
+import { classifyFault, isClientAbort } from '../db/faults.js';
 import type { Plan } from '../db/schema.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   guard: NetworkGuard;
   /** messages were put back in the queue (recover, enable, a failed resend): wake the dispatcher. */
   onRequeued?: () => void;
+  /** the process's shared limiters; default: a failed-login limit of the dashboard's own. */
+  limiters?: Limiters;
   /** session lifetimes (tests shorten them). */
   sessionTimes?: SessionTimes;
   now?: () => number;
@@ -67,7 +70,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   const { database, config } = options;
   const now = options.now ?? Date.now;
   const sessions = new SessionStore(database, options.sessionTimes ?? DEFAULT_SESSION_TIMES, now);
-  const failures = new FailureWindow(config.authFailuresPerMinute, now);
+  const failures = options.limiters?.loginFailures ?? new MemoryLoginFailures(config.authFailuresPerMinute, now);
   const ctx: DashboardContext = {
     database,
     db: database.kysely,
@@ -147,6 +150,16 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errorPage(request, reply, 413, 'Too much data', 'The form was larger than 64 KiB.');
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errorPage(request, reply, 415, 'Unsupported form', 'Send the form as application/x-www-form-urlencoded, as a browser does.');
+    if (isClientAbort(request, error)) {
+      request.log.info({ reason: error.message }, 'client closed the connection before the answer');
+      return errorPage(request, reply, 400, 'Request aborted', 'The request was aborted before its body arrived.');
+    }
+    const fault = classifyFault(error);
+    if (fault) {
+      request.log.warn({ err: error }, fault.log);
+      if (fault.retryAfter) reply.header('retry-after', String(fault.retryAfter));
+      return errorPage(request, reply, fault.status, fault.kind === 'busy' ? 'Busy' : 'Cannot do that now', fault.message);
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return errorPage(request, reply, status, 'Bad request', error.message);
     request.log.error({ err: error }, 'dashboard error');
@@ -189,7 +202,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     const cookies = parseCookies(request.headers.cookie);
     const next = safeNext(field(request.body, 'next'));
     const email = (field(request.body, 'email') ?? '').trim();
-    const blocked = failures.blockedFor(request.ip);
+    const blocked = await failures.blockedFor(request.ip);
     if (blocked > 0) {
       reply.header('retry-after', String(blocked));
       const csrf = cookies[SIGN_IN_COOKIE] ?? randomToken();
@@ -203,7 +216,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     if (!email || !key) return signInPage(reply, request, { status: 400, csrf, next, email, error: 'Enter both the e-mail address and the API key.' });
     const auth = await authenticate(database, email.slice(0, 320), key.slice(0, 200));
     if (!auth) {
-      failures.record(request.ip);
+      await failures.record(request.ip);
       request.log.info({ email: email.slice(0, 100) }, 'dashboard sign-in failed');
       return signInPage(reply, request, { status: 401, csrf, next, email, error: 'Wrong e-mail or API key. Check both; an API key is shown only once, so ask an operator to rotate it if it is lost.' });
     }

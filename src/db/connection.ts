@@ -6,8 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
+import { StorageHealth } from './health.js';
+import { PoolGate } from './pool-gate.js';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +23,8 @@ export interface Database {
   sqliteFile?: string;
   /** PostgreSQL only: the pool, for LISTEN/NOTIFY and health checks. */
   pgPool?: pg.Pool;
+  /** faults seen (full disk, damage found at start), for /healthz. */
+  health: StorageHealth;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,10 @@ export interface DatabaseOptions {
   dataDir: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** PostgreSQL: requests that may wait for a pool connection at once (default 500). */
+  poolQueueLimit?: number;
+  /** PostgreSQL: how long a request may wait for a pool connection, in ms (default 10,000). */
+  poolWaitMs?: number;
   /** SQLite `synchronous` pragma: NORMAL survives process crashes; FULL also survives power loss. */
   sqliteSync?: 'normal' | 'full';
 }
@@ -45,7 +53,9 @@ export function sqliteFilePath(dataDir: string): string {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) {
+    return openPostgres(options.databaseUrl, { size: options.poolSize ?? 10, queueLimit: options.poolQueueLimit ?? 500, waitMs: options.poolWaitMs ?? 10_000 });
+  }
   return openSqlite(options.dataDir, options.sqliteSync ?? 'normal');
 }
 
@@ -58,14 +68,75 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
   sqlite.pragma('foreign_keys = ON');
   // Admin commands may write beside a running server: wait for the lock instead of failing.
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const health = new StorageHealth();
+  const kysely = new Kysely<Schema>({ dialect: new SafeRollbackSqliteDialect(withStatementCache(sqlite), health) });
   return {
     kysely,
     dialect: 'sqlite',
     location: file,
     sqliteFile: file,
+    health,
     close: () => kysely.destroy(),
   };
+}
+
+const watchedClients = new WeakSet<pg.PoolClient>();
+
+/** Every failed query of this client is shown to `health`, so a full disk is noticed wherever it happens. */
+function watchClient(client: pg.PoolClient, health: StorageHealth): pg.PoolClient {
+  if (watchedClients.has(client)) return client;
+  watchedClients.add(client);
+  const query = client.query as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    // A promise: watch it on a side branch; the caller still gets (and handles) the original.
+    if (result instanceof Promise) result.catch((err: unknown) => health.noteError(err));
+    return result;
+  };
+  return client;
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); the
+ * ROLLBACK Kysely then sends fails with "cannot rollback - no transaction is active", and that
+ * error replaced the real one. Roll back only a transaction that is still open.
+ */
+class SafeRollbackSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly health: StorageHealth,
+  ) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    const { sqlite, health } = this;
+    const watched = new WeakSet<DatabaseConnection>();
+    return new (class extends SqliteDriver {
+      override async acquireConnection(): Promise<DatabaseConnection> {
+        const connection = await super.acquireConnection();
+        if (!watched.has(connection)) {
+          watched.add(connection);
+          // Every failed statement is shown to `health` (a full disk is noticed wherever it happens).
+          // better-sqlite3 throws synchronously: a try/catch costs nothing on success.
+          const execute = connection.executeQuery.bind(connection);
+          connection.executeQuery = (query) => {
+            try {
+              return execute(query);
+            } catch (err) {
+              health.noteError(err);
+              throw err;
+            }
+          };
+        }
+        return connection;
+      }
+
+      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: sqlite });
+  }
 }
 
 /**
@@ -96,10 +167,10 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, limits: { size: number; queueLimit: number; waitMs: number }): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: poolSize,
+    max: limits.size,
     connectionTimeoutMillis: 5000,
     // A query that hangs (e.g. during a failover) must not hang the request forever.
     query_timeout: 30_000,
@@ -110,12 +181,17 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // themselves. The failed query rejects as usual, and the pool drops the broken client.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const gate = new PoolGate(limits);
+  const health = new StorageHealth();
+  const gated = gate.wrap(pool);
+  const watched = { connect: async () => watchClient(await gated.connect(), health), end: () => gated.end() };
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: watched }) });
   return {
     kysely,
     dialect: 'postgres',
     location: redactUrl(url),
     pgPool: pool,
+    health,
     close: () => kysely.destroy(),
   };
 }

@@ -79,7 +79,7 @@ export interface OrderProductsTable {
   /** VAT percent × 100 (25.5 % → 2550), so rates stay exact. */
   vat_rate_bp: number;
   shipment_id: number | null;
-  /** null only on rows from before migration 0007 that had no value to copy. */
+  /** null only on rows from before migration 0006 that had no value to copy. */
   updated_at: number | null;
   /** when the row's shipment was completed. */
   delivered_at: number | null;
@@ -283,6 +283,19 @@ export interface LegacyOrderChangesTable {
   changed_at: number;
 }
 
+/** One failed login from a client address (src/api/login-failures.ts); pruned after a minute. */
+export interface LoginFailuresTable {
+  address: string;
+  at: number;
+}
+
+/** At most one row, rewritten by the write probe of /healthz (src/db/write-probe.ts). */
+export interface StorageProbeTable {
+  id: number;
+  filler: Uint8Array;
+  written_at: number;
+}
+
 export interface Schema {
   stores: StoresTable;
   api_users: ApiUsersTable;
@@ -301,6 +314,8 @@ export interface Schema {
   dashboard_sessions: DashboardSessionsTable;
   legacy_settings: LegacySettingsTable;
   legacy_order_changes: LegacyOrderChangesTable;
+  login_failures: LoginFailuresTable;
+  storage_probe: StorageProbeTable;
 }
 
 export type Store = Selectable<StoresTable>;

@@ -8,9 +8,10 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { addErrorSurface } from '../api/error-surfaces.js';
 import { sizeText } from '../api/errors.js';
-import { FailureWindow, TokenBuckets } from '../api/rate-limit.js';
+import { createLimiters, type Limiters } from '../api/limiters.js';
 import type { Config } from '../config.js';
-import { isDatabaseUnavailable, type Database } from '../db/connection.js';
+import type { Database } from '../db/connection.js';
+import { classifyFault, isClientAbort } from '../db/faults.js';
 import { deliverNow } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import { DomainError } from '../errors.js';
@@ -48,6 +49,8 @@ export interface LegacyRoutesOptions {
   /** a message was queued for a retry: wake the dispatcher. */
   onQueued?: () => void;
   resolveDashboardSession?: DashboardSessionResolver;
+  /** the process's shared limiters (failed logins per address, request rate); default: its own. */
+  limiters?: Limiters;
   /** orders per `changes` page before it is cut at a second boundary (default 250). */
   pageSize?: number;
   /** most ids one `order_ids` may list (default 500). */
@@ -84,8 +87,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
   const db = database.kysely;
   const pageSize = options.pageSize ?? LEGACY_PAGE_SIZE;
   const maxOrderIds = options.maxOrderIds ?? LEGACY_MAX_ORDER_IDS;
-  const failures = new FailureWindow(config.authFailuresPerMinute);
-  const perStore = new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst);
+  const { loginFailures: failures, perUser: perStore } = options.limiters ?? createLimiters(database, config);
   const sendSettings = { retryBaseMs: config.retryBaseMs, version: VERSION, workerId: `legacy:${process.pid}`, leaseMs: config.requestTimeoutMs + 30_000 };
 
   // Form bodies (urlencoded or multipart, any charset) are read by params.ts; nothing here is JSON.
@@ -103,9 +105,14 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return sendXmlError(reply, 415, 'Send the parameters in the query string or as form fields.');
     }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return sendXmlError(reply, 503, 'The database is not reachable right now; try again shortly.', { 'retry-after': '5' });
+    if (isClientAbort(request, error)) {
+      request.log.info({ reason: error.message }, 'client closed the connection before the answer');
+      return sendXmlError(reply, 400, 'The request was aborted before its body arrived.');
+    }
+    const fault = classifyFault(error);
+    if (fault) {
+      request.log.warn({ err: error }, fault.log);
+      return sendXmlError(reply, fault.status, fault.message, fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : undefined);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendXmlError(reply, status, error.message);
@@ -131,7 +138,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     if (key !== undefined && key !== '') {
       const store = await findStoreByLegacyKey(db, key);
       if (!store) {
-        failures.record(request.ip);
+        await failures.record(request.ip);
         throw new LegacyError(401, "Wrong key: it is not the legacy key of any store. The store's operator issues one with `storehook stores legacy-key --store <store>`.", KEY_CHALLENGE);
       }
       caller = { store, userId: null };
@@ -290,7 +297,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
       if (!spec.methods.includes(request.method)) {
         throw new LegacyError(405, `${request.method} is not allowed for /webhooks/${action}; use ${spec.methods.join(', ')}.`, { allow: spec.methods.join(', ') });
       }
-      const blocked = failures.blockedFor(request.ip);
+      const blocked = await failures.blockedFor(request.ip);
       if (blocked > 0) throw new LegacyError(429, `Too many wrong keys from your address; try again in ${blocked} s.`, { 'retry-after': String(blocked) });
       const params = readParams(request);
       const caller = await authenticate(request, params, spec.mutating);

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/connection.js';
+import { probeWrite } from '../db/write-probe.js';
 import { VERSION } from '../version.js';
 import type { Metrics } from './metrics.js';
 
@@ -33,11 +34,29 @@ async function databaseAnswers(database: Database, timeoutMs: number): Promise<s
   }
 }
 
+/** Why the database cannot serve (damage, a full disk, no answer), or null. */
+async function databaseProblem(database: Database, timeoutMs: number): Promise<string | null> {
+  if (database.health.corruption) return database.health.corruption;
+  const unanswered = await databaseAnswers(database, timeoutMs);
+  if (unanswered) return unanswered;
+  // A full disk was seen: ready again only once a write succeeds.
+  if (database.health.diskFullAt !== null) return probeWrite(database);
+  return null;
+}
+
 export async function opsRoutes(app: FastifyInstance, options: OpsOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 2000;
   app.get('/healthz', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
-    const problem = await databaseAnswers(options.database, timeoutMs);
-    const body = { status: problem ? 'unavailable' : 'ok', role: options.role, version: VERSION, database: options.database.dialect, ...(problem ? { error: `database: ${problem}` } : {}) };
+    const problem = await databaseProblem(options.database, timeoutMs);
+    const note = options.database.health.checkNote;
+    const body = {
+      status: problem ? 'unavailable' : 'ok',
+      role: options.role,
+      version: VERSION,
+      database: options.database.dialect,
+      ...(problem ? { error: `database: ${problem}` } : {}),
+      ...(note ? { note } : {}),
+    };
     return reply.code(problem ? 503 : 200).send(body);
   });
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {

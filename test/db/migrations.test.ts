@@ -29,6 +29,8 @@ const SCHEMA_TABLES = {
   dashboard_sessions: true,
   legacy_settings: true,
   legacy_order_changes: true,
+  login_failures: true,
+  storage_probe: true,
 } as const satisfies Record<keyof Schema, true>;
 const TABLES = Object.keys(SCHEMA_TABLES).sort() as (keyof Schema)[];
 

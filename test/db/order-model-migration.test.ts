@@ -1,4 +1,4 @@
-// Migration 0007 on a database that already holds a store and orders: every existing store gets the
+// Migration 0006 on a database that already holds a store and orders: every existing store gets the
 // default shipping and payment methods, product rows get updated_at (their created_at) and, when
 // their shipment was completed, delivered_at; new stores get the same methods when created.
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { migrationsFor } from '../../src/db/migrations/index.js';
 import { DEFAULT_PAYMENT_METHODS, DEFAULT_SHIPPING_METHODS } from '../../src/orders/methods.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
 
-forEachDialect('migration 0007-order-model', (dialect) => {
+forEachDialect('migration 0006-order-model', (dialect) => {
   let fresh: FreshDatabase | undefined;
   afterEach(async () => {
     await fresh?.cleanup();
@@ -42,7 +42,7 @@ forEachDialect('migration 0007-order-model', (dialect) => {
     }
 
     const applied = await migrateToLatest(fresh.database);
-    assert.ok(applied.includes('0007-order-model'));
+    assert.ok(applied.includes('0006-order-model'));
 
     const shipping = await fresh.database.kysely.selectFrom('shipping_methods').select(['id', 'name']).where('store_id', '=', storeId).orderBy('id').execute();
     assert.deepEqual(shipping.map((m) => [Number(m.id), m.name]), DEFAULT_SHIPPING_METHODS.map((m) => [m.id, m.name]));

@@ -9,7 +9,8 @@ import { legacySchema } from './0002-legacy.js';
 import { dashboardSchema } from './0003-dashboard.js';
 import { storeEventsSchema } from './0004-store-events.js';
 import { heldMessagesSchema } from './0005-held-messages.js';
-import { orderModelSchema } from './0007-order-model.js';
+import { orderModelSchema } from './0006-order-model.js';
+import { faultsSchema } from './0007-faults.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
@@ -20,7 +21,8 @@ const ALL: Record<string, MigrationFactory> = {
   '0003-dashboard': dashboardSchema,
   '0004-store-events': storeEventsSchema,
   '0005-held-messages': heldMessagesSchema,
-  '0007-order-model': orderModelSchema,
+  '0006-order-model': orderModelSchema,
+  '0007-faults': faultsSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
