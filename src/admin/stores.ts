@@ -33,7 +33,7 @@ export async function createStore(db: Db, input: { name: string; plan: Plan; tim
   const existing = await db.selectFrom('stores').select('id').where('name', '=', name).executeTakeFirst();
   if (existing) throw new AdminError(`a store named "${name}" already exists`);
   const now = nowMs();
-  return db.transaction().execute(async (trx) => {
+  const insert = async (trx: Db): Promise<Store> => {
     const store = await trx
       .insertInto('stores')
       .values({ name, plan: input.plan, timezone: checkTimezone(input.timezone ?? 'UTC'), created_at: now })
@@ -41,7 +41,9 @@ export async function createStore(db: Db, input: { name: string; plan: Plan; tim
       .executeTakeFirstOrThrow();
     await seedDefaultMethods(trx, store.id, now);
     return store;
-  });
+  };
+  // The demo seeding calls this inside its own transaction (Kysely cannot nest them).
+  return db.isTransaction ? insert(db) : db.transaction().execute(insert);
 }
 
 export async function findStore(db: Db, nameOrId: string): Promise<Store> {
