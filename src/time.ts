@@ -38,7 +38,8 @@ const DAY_MS = 86_400_000;
 
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
-function zoneFormatter(timezone: string): Intl.DateTimeFormat {
+/** A formatter of wall-clock parts in `timezone` (UTC for an unknown zone), cached per zone. */
+export function zoneFormatter(timezone: string): Intl.DateTimeFormat {
   let f = zoneFormatters.get(timezone);
   if (!f) {
     const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import { NO_METHOD_NAMES, type MethodNames } from '../orders/methods.js';
+import { zoneFormatter } from '../time.js';
 import { el, xmlDocument, type XmlElement } from './xml.js';
 
 export interface OrderXmlOptions {
@@ -54,20 +55,9 @@ export function productIdFor(code: string): number {
   return 1_000_000_000 + (n % 1_147_483_647); // 10^9 … 2^31-1: fits a signed INT column
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** `2026-05-02 10:15:00` in `timezone` (falls back to UTC for an unknown zone). */
 export function localDateTime(ms: number, timezone: string): string {
-  let f = formatters.get(timezone);
-  if (!f) {
-    const options: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
-    try {
-      f = new Intl.DateTimeFormat('en-US', { ...options, timeZone: timezone });
-    } catch {
-      f = new Intl.DateTimeFormat('en-US', { ...options, timeZone: 'UTC' });
-    }
-    formatters.set(timezone, f);
-  }
+  const f = zoneFormatter(timezone);
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
