@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import type { RunningServer } from '../../src/server.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { basic, serveOn } from './servers.js';
 
 /** Sends the head and part of a body that claims 1000 bytes, then resets the connection. */
@@ -26,16 +25,10 @@ async function abortMidBody(url: string, path: string, headers: Record<string, s
 forEachDialect('client aborts', (dialect) => {
   let fresh: FreshDatabase;
   let server: RunningServer;
-  let logs = '';
+  const logs = captureLogs();
   before(async () => {
     fresh = await freshDatabase(dialect);
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    server = await serveOn(fresh, {}, pino({ level: 'info' }, sink));
+    server = await serveOn(fresh, {}, logs.logger);
   });
   after(async () => {
     await server?.close();
@@ -48,8 +41,8 @@ forEachDialect('client aborts', (dialect) => {
     await abortMidBody(server.url, '/webhooks/process', { 'content-type': 'application/x-www-form-urlencoded' });
     await abortMidBody(server.url, '/sign-in', { 'content-type': 'application/x-www-form-urlencoded' });
     await sleep(300);
-    assert.match(logs, /client closed the connection/, 'the abort is logged as such');
-    assert.doesNotMatch(logs, /database unavailable/);
+    assert.match(logs.text(), /client closed the connection/, 'the abort is logged as such');
+    assert.doesNotMatch(logs.text(), /database unavailable/);
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });
 });

@@ -5,29 +5,22 @@
  * disk_full is mapped the same way.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
-import pino from 'pino';
 import { classifyFault } from '../../src/db/faults.js';
 import type { RunningServer } from '../../src/server.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { orderBody } from '../helpers/app.js';
 import { basic, serveOn } from './servers.js';
 
 let fresh: FreshDatabase;
 let server: RunningServer;
-let logs = '';
+const logs = captureLogs();
 
 before(async () => {
   fresh = await freshDatabase('sqlite');
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs += chunk.toString();
-      done();
-    },
-  });
-  server = await serveOn(fresh, {}, pino({ level: 'info' }, sink));
+  server = await serveOn(fresh, {}, logs.logger);
 });
 after(async () => {
   await server?.close();
@@ -61,8 +54,8 @@ test('SQLite: a full disk answers 507 with the reason, /healthz says so, and wri
   assert.equal(body.code, 507);
   assert.match(body.message, /disk is full/);
   assert.ok(Number(full.headers.get('retry-after')) > 0);
-  assert.doesNotMatch(logs, /cannot rollback/, 'the rollback did not hide the real error');
-  assert.match(logs, /SQLITE_FULL/, 'the original error is logged');
+  assert.doesNotMatch(logs.text(), /cannot rollback/, 'the rollback did not hide the real error');
+  assert.match(logs.text(), /SQLITE_FULL/, 'the original error is logged');
 
   const sick = await fetch(`${server.url}/healthz`);
   const sickBody = (await sick.json()) as { status: string; error?: string };

@@ -5,11 +5,10 @@
  * attempt has a debug line.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import pino from 'pino';
-import { loggerOptions, uuidFingerprint } from '../../src/log.js';
+import { uuidFingerprint } from '../../src/log.js';
 import { forEachDialect } from '../helpers/database.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { perTestFixtures, waitUntil } from '../helpers/engine.js';
 
 const { engine, receiver } = perTestFixtures();
@@ -24,27 +23,13 @@ interface Line {
   status?: number;
 }
 
-function capture(): { logger: pino.Logger; lines(): Line[]; text(): string } {
-  let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return {
-    logger: pino(loggerOptions('debug'), sink),
-    lines: () => text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line),
-    text: () => text,
-  };
-}
 
 const WARN = 40;
 const DEBUG = 20;
 
 forEachDialect('delivery log lines', (dialect) => {
   test('warns once when a subscription starts failing, and again when a message fails for good', async () => {
-    const log = capture();
+    const log = captureLogs<Line>('debug');
     const down = await receiver(() => ({ status: 500, body: 'down' }));
     const e = await engine(dialect, { config: { retryBaseMs: 600_000 }, logger: log.logger });
     const sub = await e.subscribe(down.url);
@@ -74,7 +59,7 @@ forEachDialect('delivery log lines', (dialect) => {
   });
 
   test('warns when a 410 disables a subscription, with the store and the fingerprint', async () => {
-    const log = capture();
+    const log = captureLogs<Line>('debug');
     const gone = await receiver(() => ({ status: 410, body: 'gone' }));
     const e = await engine(dialect, { logger: log.logger });
     const sub = await e.subscribe(gone.url);

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { loggerOptions, redactUrl, uuidFingerprint } from '../../src/log.js';
+import { redactUrl, uuidFingerprint } from '../../src/log.js';
 import { startServer } from '../../src/server.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 test('redactUrl masks legacy keys and subscription uuids, keeping a stable fingerprint', () => {
@@ -24,17 +23,11 @@ test('redactUrl masks legacy keys and subscription uuids, keeping a stable finge
 });
 
 test('a real server logs no key, Authorization header, signature or subscription uuid', async () => {
-  let logged = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logged += chunk.toString();
-      done();
-    },
-  });
+  const logs = captureLogs('debug');
   const dir = await mkdtemp(join(tmpdir(), 'storehook-log-'));
   const receiver = await startReceiver(() => ({ status: 500, body: 'nope' }));
   const config = { ...loadConfig({}, { STOREHOOK_ALLOW_TARGETS: '127.0.0.0/8', STOREHOOK_RETRY_BASE_MS: '60000' }), port: 0, dataDir: dir, logLevel: 'debug' as const };
-  const server = await startServer({ config, api: true, dispatcher: true, seedDemo: true, logger: pino(loggerOptions('debug'), sink) });
+  const server = await startServer({ config, api: true, dispatcher: true, seedDemo: true, logger: logs.logger });
   try {
     const creds = server.demoCredentials!;
     const auth = `Basic ${Buffer.from(`${creds.email}:${creds.apiKey}`).toString('base64')}`;
@@ -53,9 +46,9 @@ test('a real server logs no key, Authorization header, signature or subscription
     await fetch(`${server.url}/api/v1/orders`, { headers: { authorization: `Basic ${Buffer.from(`${creds.email}:shk_wrong`).toString('base64')}` } });
     const signature = String(receiver.requests[0]!.headers['webhook-signature']);
 
-    assert.ok(logged.includes('/api/v1/webhooks/sub#'), 'requests to a subscription are logged, by fingerprint');
+    assert.ok(logs.text().includes('/api/v1/webhooks/sub#'), 'requests to a subscription are logged, by fingerprint');
     for (const [what, secret] of [['API key', creds.apiKey], ['Authorization header', auth.slice(6)], ['subscription uuid', uuid], ['signature', signature.slice(3)]] as const) {
-      assert.ok(!logged.includes(secret), `the log contains the ${what}`);
+      assert.ok(!logs.text().includes(secret), `the log contains the ${what}`);
     }
   } finally {
     await server.close();
