@@ -2,11 +2,14 @@
  * The `storehook` command. Every command finds its database the same way (SPEC §5a): flags win
  * over environment variables, which win over defaults.
  */
+import { mkdirSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
 import { config, fail, print, withDatabase, withSettings } from './commands/support.js';
 import { SETTINGS, type Config, type SettingName } from './config.js';
+import { sqliteFileFor } from './db/connection.js';
 import { databasePlace, recognizeDatabaseError } from './db/describe-error.js';
+import { dialectName } from './db/dialect.js';
 import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
 import { registerLegacyCommands } from './legacy/commands.js';
 import type { RunningServer } from './server.js';
@@ -28,7 +31,7 @@ function table(rows: Record<string, unknown>[]): string {
 }
 
 function banner(server: RunningServer, cfg: Config, role: string): void {
-  const lines = [`storehook ${VERSION} ${role} on ${server.url}`, `  database: ${server.database.location} (${server.database.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`];
+  const lines = [`storehook ${VERSION} ${role} on ${server.url}`, `  database: ${server.database.location} (${dialectName(server.database.dialect)})`];
   if (role !== 'worker') lines.push(`  dashboard: ${server.url}/  (sign in with an API user's e-mail and key)`, `  API docs:  ${server.url}/docs`);
   const creds = server.demoCredentials;
   if (creds) {
@@ -53,12 +56,12 @@ function banner(server: RunningServer, cfg: Config, role: string): void {
 async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'worker'): Promise<void> {
   const cfg = config(flags);
   let release: (() => void) | null = null;
-  if (!cfg.databaseUrl) {
+  // SQLite serves from one process; PostgreSQL needs no such lock.
+  const sqliteFile = sqliteFileFor(cfg);
+  if (sqliteFile) {
     try {
-      const { sqliteFilePath } = await import('./db/connection.js');
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(cfg.dataDir, { recursive: true });
-      release = acquireServeLock(sqliteFilePath(cfg.dataDir));
+      release = acquireServeLock(sqliteFile);
     } catch (err) {
       if (err instanceof LockedError) fail(err.message);
       fail(`cannot use the data directory ${cfg.dataDir}: ${err instanceof Error ? err.message : String(err)}`);
@@ -79,7 +82,7 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') fail(`port ${cfg.port} on ${cfg.host} is already in use; choose another with --port or PORT`);
     if (e.code === 'EACCES') fail(`no permission to listen on ${cfg.host}:${cfg.port}; use a port above 1024`);
-    fail(recognizeDatabaseError(err, databasePlace(cfg.databaseUrl, cfg.dataDir)) ?? `cannot start: ${e.message} (${cfg.databaseUrl ? 'check DATABASE_URL and that PostgreSQL answers' : `data directory ${cfg.dataDir}`})`);
+    fail(recognizeDatabaseError(err, databasePlace(cfg.databaseUrl, cfg.dataDir)) ?? `cannot start: ${e.message} (${sqliteFile ? `data directory ${cfg.dataDir}` : 'check DATABASE_URL and that PostgreSQL answers'})`);
   }
   banner(server, cfg, role === 'worker' ? 'worker' : role === 'api' ? 'API (no dispatcher)' : 'listening');
   let stopping = false;

@@ -11,13 +11,12 @@ import { buildApp } from './api/app.js';
 import { createLimiters } from './api/limiters.js';
 import { ensureDemoStore } from './admin/demo.js';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/connection.js';
+import { openDatabase, type Database, type Listener } from './db/connection.js';
 import { checkSqliteIntegrity } from './db/integrity.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { createSender, type Sender } from './delivery/http-sender.js';
 import { NetworkGuard } from './delivery/network-guard.js';
-import { listenForWakeups, type WakeListener } from './delivery/pg-wakeup.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
@@ -29,7 +28,7 @@ import { listenRoutes } from './toolkit/server/listen-route.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import { legacyRoutes } from './legacy/routes.js';
 import { withLegacyBridge } from './legacy/sink.js';
-import { createOutbox } from './webhooks/outbox.js';
+import { createOutbox, WAKE_CHANNEL } from './webhooks/outbox.js';
 import { webhooksRoutes } from './webhooks/routes.js';
 
 export interface RunningServer {
@@ -68,7 +67,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     poolWaitMs: config.dbPoolWaitMs,
   });
   let sender: Sender | null = null;
-  let wake: WakeListener | null = null;
+  let wake: Listener | null = null;
   let dispatcher: Dispatcher | null = null;
   let app: FastifyInstance | null = null;
   try {
@@ -106,7 +105,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
       const d = dispatcher;
       outbox.onCommitted(() => d.wake());
-      if (config.databaseUrl) wake = listenForWakeups(config.databaseUrl, () => d.wake(), log);
+      // Other processes' commits (PostgreSQL); this process's own wake it through the outbox.
+      wake = database.listen(WAKE_CHANNEL, () => d.wake(), log);
       d.start();
     }
     const s = sender;

@@ -2,8 +2,9 @@
  * First run: a demo store on the `advanced` plan with one API user, so `storehook serve` works
  * with zero configuration. Its key is returned only when it is created, and never again.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
+import { advisoryXactLock } from '../db/dialect.js';
 import type { Schema } from '../db/schema.js';
 import { createApiUser, createStore } from './stores.js';
 
@@ -20,7 +21,7 @@ const SEED_LOCK_KEY = 0x5e_ed_de_70;
  */
 export async function ensureDemoStore(database: Database): Promise<{ email: string; apiKey: string } | null> {
   return database.kysely.transaction().execute(async (trx) => {
-    if (database.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`.execute(trx);
+    await advisoryXactLock({ db: trx, dialect: database.dialect }, SEED_LOCK_KEY);
     return seedIfEmpty(trx);
   });
 }

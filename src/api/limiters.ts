@@ -13,6 +13,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
+import { sharedByProcesses } from '../db/dialect.js';
 import type { Schema } from '../db/schema.js';
 import { FailureWindow, TokenBuckets } from './rate-limit.js';
 
@@ -98,7 +99,7 @@ export class SharedLoginFailures implements LoginFailureLimiter {
 export function createLimiters(database: Database, config: Pick<Config, 'authFailuresPerMinute' | 'rateLimitPerSecond' | 'rateLimitBurst'>, now: () => number = Date.now): Limiters {
   return {
     loginFailures:
-      database.dialect === 'postgres'
+      sharedByProcesses(database.dialect)
         ? new SharedLoginFailures(database.kysely, config.authFailuresPerMinute, now)
         : new MemoryLoginFailures(config.authFailuresPerMinute, now),
     perUser: new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst, now),

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { AdminError } from '../admin/stores.js';
 import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from '../config.js';
-import { openDatabase, sqliteFilePath, type Database } from '../db/connection.js';
+import { openDatabase, sqliteFileFor, type Database } from '../db/connection.js';
 import { databasePlace, describeDatabaseError } from '../db/describe-error.js';
 import { migrateToLatest } from '../db/migrate.js';
 
@@ -57,7 +57,8 @@ export async function withDatabase<T>(
   options: { mayCreate?: boolean } = {},
 ): Promise<T> {
   const cfg = config(flags);
-  if (!cfg.databaseUrl) refuseMissingSqlite(cfg.dataDir, options.mayCreate ?? false);
+  const sqliteFile = sqliteFileFor(cfg);
+  if (sqliteFile) refuseMissingSqlite(cfg.dataDir, sqliteFile, options.mayCreate ?? false);
   const place = databasePlace(cfg.databaseUrl, cfg.dataDir);
   let database: Database;
   let applied: string[];
@@ -87,8 +88,8 @@ export async function withDatabase<T>(
  * otherwise list "(none)" from a new empty file. `migrate` may create the file, in a folder that
  * exists; `serve` creates both on the first run.
  */
-function refuseMissingSqlite(dataDir: string, mayCreate: boolean): void {
+function refuseMissingSqlite(dataDir: string, sqliteFile: string, mayCreate: boolean): void {
   const hint = 'check --data-dir / STOREHOOK_DATA_DIR, or create the database with `storehook migrate --data-dir <folder>` (or a first `storehook serve`)';
   if (!existsSync(dataDir)) fail(`the data directory ${dataDir} does not exist; ${hint}`, 2);
-  if (!mayCreate && !existsSync(sqliteFilePath(dataDir))) fail(`there is no storehook database in ${dataDir} (no ${sqliteFilePath(dataDir)}); ${hint}`, 2);
+  if (!mayCreate && !existsSync(sqliteFile)) fail(`there is no storehook database in ${dataDir} (no ${sqliteFile}); ${hint}`, 2);
 }

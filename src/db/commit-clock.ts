@@ -24,8 +24,8 @@
  * still stamp in it), so the reader first lets the millisecond of any change already acknowledged
  * end: a client sees its own change at once.
  */
-import { sql } from 'kysely';
 import type { Database } from './connection.js';
+import { clockIsThisProcess, processClockMs, sharedClockMs } from './dialect.js';
 import type { Tx } from './transaction.js';
 
 /**
@@ -35,23 +35,13 @@ import type { Tx } from './transaction.js';
  */
 export const COMMIT_CLOCK_LOCK = 0x4c454731;
 
-function lockKey(storeId: number): number {
+function lockKey(storeId: number): readonly [number, number] {
   // pg_advisory_xact_lock(int4, int4): a store id beyond int4 shares a key with another store,
   // which only makes one wait for the other's writers; it never weakens the guarantee.
-  return storeId % 2_147_483_647;
+  return [COMMIT_CLOCK_LOCK, storeId % 2_147_483_647];
 }
 
-const databaseClockMs = sql<number>`floor(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
-let highestReading = 0;
 let lastStamp = 0;
-
-/** Date.now(), except that it never returns less than it returned before. */
-function processClockMs(): number {
-  const now = Date.now();
-  if (now > highestReading) highestReading = now;
-  return highestReading;
-}
 
 /** Waits one millisecond of real time (a 1 ms timer may fire sooner: the event loop's clock lags). */
 async function oneMillisecond(): Promise<void> {
@@ -61,15 +51,9 @@ async function oneMillisecond(): Promise<void> {
 
 /** The stamp of a change to the store's orders; holds the store's barrier until `tx` ends. */
 export async function commitStamp(tx: Tx, storeId: number): Promise<number> {
-  if (tx.dialect !== 'postgres') {
-    lastStamp = processClockMs();
-    return lastStamp;
-  }
-  // One round trip; the materialized CTE takes the lock before the clock is read.
-  const { rows } = await sql<{ now: number }>`
-    with l as materialized (select pg_advisory_xact_lock_shared(${COMMIT_CLOCK_LOCK}::int, ${lockKey(storeId)}::int))
-    select ${databaseClockMs} as now from l`.execute(tx.db);
-  return Number(rows[0]!.now);
+  const stamp = await sharedClockMs(tx, { key: lockKey(storeId), shared: true });
+  if (clockIsThisProcess(tx.dialect)) lastStamp = stamp;
+  return stamp;
 }
 
 /**
@@ -77,7 +61,7 @@ export async function commitStamp(tx: Tx, storeId: number): Promise<number> {
  * is at or above it. Answer only stamps strictly below it.
  */
 export async function commitWatermark(database: Database, storeId: number): Promise<number> {
-  if (database.dialect !== 'postgres') {
+  if (clockIsThisProcess(database.dialect)) {
     // Only a change stamped in this very millisecond is worth waiting for (once: a clock stepped
     // backwards would make it a long wait, and the answer is correct either way).
     if (lastStamp >= processClockMs()) await oneMillisecond();
@@ -87,8 +71,5 @@ export async function commitWatermark(database: Database, storeId: number): Prom
   // left the millisecond of every change acknowledged before this call.
   await oneMillisecond();
   // A statement outside a transaction is its own: the lock is released as soon as it answers.
-  const { rows } = await sql<{ now: number }>`
-    with l as materialized (select pg_advisory_xact_lock(${COMMIT_CLOCK_LOCK}::int, ${lockKey(storeId)}::int))
-    select ${databaseClockMs} as now from l`.execute(database.kysely);
-  return Number(rows[0]!.now);
+  return sharedClockMs({ db: database.kysely, dialect: database.dialect }, { key: lockKey(storeId), shared: false });
 }

@@ -1,18 +1,23 @@
 /**
  * Opens the database the configuration points at: PostgreSQL when a `postgres://` URL is set,
- * otherwise the embedded SQLite file `<dataDir>/storehook.db`. Only this folder knows which
- * database is underneath; the rest of the code asks `db.dialect` where SQL must differ.
+ * otherwise the embedded SQLite file `<dataDir>/storehook.db`. This is the one place that decides;
+ * where SQL must differ the rest of the code calls the helpers of dialect.ts, which ask
+ * `database.dialect` (or `tx.dialect`).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Dialect } from './dialect.js';
 import { StorageHealth } from './health.js';
+import { listenOn, SILENT_LISTENER, type Listener } from './listen.js';
 import { PoolGate } from './pool-gate.js';
 import type { Schema } from './schema.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
+export type { Listener } from './listen.js';
 
 export interface Database {
   kysely: Kysely<Schema>;
@@ -21,8 +26,12 @@ export interface Database {
   location: string;
   /** the SQLite file path (SQLite only), e.g. for the single-process lock. */
   sqliteFile?: string;
-  /** PostgreSQL only: the pool, for LISTEN/NOTIFY and health checks. */
-  pgPool?: pg.Pool;
+  /**
+   * Calls `onNotify` whenever a transaction that called `notify(tx, channel)` commits, in any
+   * process, and when the listening connection is (re)established. PostgreSQL only; on SQLite it
+   * never calls (its one process wakes itself).
+   */
+  listen(channel: string, onNotify: () => void, log: Pick<Logger, 'warn'>): Listener;
   /** faults seen (full disk, damage found at start), for /healthz. */
   health: StorageHealth;
   close(): Promise<void>;
@@ -52,6 +61,14 @@ export function sqliteFilePath(dataDir: string): string {
   return join(resolve(dataDir), SQLITE_FILE_NAME);
 }
 
+/**
+ * The SQLite file these settings open, or null when they point at PostgreSQL: what the command
+ * line asks before opening (the serving lock, refusing to create a database by mistake).
+ */
+export function sqliteFileFor(settings: Pick<DatabaseOptions, 'databaseUrl' | 'dataDir'>): string | null {
+  return settings.databaseUrl ? null : sqliteFilePath(settings.dataDir);
+}
+
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     return openPostgres(options.databaseUrl, { size: options.poolSize ?? 10, queueLimit: options.poolQueueLimit ?? 500, waitMs: options.poolWaitMs ?? 10_000 });
@@ -76,6 +93,7 @@ function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {
     location: file,
     sqliteFile: file,
     health,
+    listen: () => SILENT_LISTENER,
     close: () => kysely.destroy(),
   };
 }
@@ -167,15 +185,19 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
   });
 }
 
-async function openPostgres(url: string, limits: { size: number; queueLimit: number; waitMs: number }): Promise<Database> {
-  const pool = new pg.Pool({
+/** How every PostgreSQL connection is made: the pool's and the LISTEN connection's. */
+function clientSettings(url: string): pg.ClientConfig {
+  return {
     connectionString: url,
-    max: limits.size,
     connectionTimeoutMillis: 5000,
     // A query that hangs (e.g. during a failover) must not hang the request forever.
     query_timeout: 30_000,
     keepAlive: true,
-  });
+  };
+}
+
+async function openPostgres(url: string, limits: { size: number; queueLimit: number; waitMs: number }): Promise<Database> {
+  const pool = new pg.Pool({ ...clientSettings(url), max: limits.size });
   // A client losing its connection (database restart) must not crash the process: idle clients
   // report on the pool, checked-out ones (e.g. between the statements of a transaction) on
   // themselves. The failed query rejects as usual, and the pool drops the broken client.
@@ -190,8 +212,8 @@ async function openPostgres(url: string, limits: { size: number; queueLimit: num
     kysely,
     dialect: 'postgres',
     location: redactUrl(url),
-    pgPool: pool,
     health,
+    listen: (channel, onNotify, log) => listenOn(clientSettings(url), channel, onNotify, log),
     close: () => kysely.destroy(),
   };
 }

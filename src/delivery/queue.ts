@@ -16,6 +16,7 @@
  */
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
+import { lockForUpdate } from '../db/dialect.js';
 import type { Schema, WebhookMessagesTable } from '../db/schema.js';
 
 type Db = Kysely<Schema>;
@@ -114,8 +115,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
         .limit(o.limit);
       if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
       // PostgreSQL: concurrent workers skip rows another is claiming instead of waiting on them.
-      if (database.dialect === 'postgres') due = due.forUpdate('m').skipLocked();
-      return due;
+      return lockForUpdate(due, database.dialect, { of: 'm', skipLocked: true });
     })
     .updateTable('webhook_messages')
     .set({ locked_by: o.workerId, locked_until: leaseEnd, next_attempt_at: leaseEnd })
@@ -179,12 +179,9 @@ function requeueAt(at: number) {
  * rows another transaction is writing right now (an outcome being recorded ends their lease anyway).
  */
 function heldByWorker(database: Database, workerId: string, rowIds: readonly number[], skipLocked: boolean) {
-  let q = database.kysely.selectFrom('webhook_messages').select('id').where('id', 'in', [...rowIds]).where('locked_by', '=', workerId);
-  if (database.dialect === 'postgres') {
-    q = q.orderBy('id').forUpdate();
-    if (skipLocked) q = q.skipLocked();
-  }
-  return q;
+  // The order only matters where rows are locked; elsewhere it changes nothing.
+  const q = database.kysely.selectFrom('webhook_messages').select('id').where('id', 'in', [...rowIds]).where('locked_by', '=', workerId).orderBy('id');
+  return lockForUpdate(q, database.dialect, { skipLocked });
 }
 
 /**

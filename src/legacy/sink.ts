@@ -11,7 +11,7 @@
  *
  *   const outbox = withLegacyBridge(createOutbox());   // src/server.ts
  */
-import { sql } from 'kysely';
+import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
 import { enqueueMessage } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
@@ -90,7 +90,7 @@ export function withLegacyBridge<T extends Outbox>(inner: T): T {
         if (target) {
           await insertLegacyMessage(tx.db, agg, target, occurredAt, occurredAt);
           if (!target.held) {
-            if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
+            await notify(tx, WAKE_CHANNEL);
             tx.afterCommit(wake);
           }
         }

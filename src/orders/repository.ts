@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { OrderExpand } from '../api/schemas/orders.js';
 import type { Dialect } from '../db/connection.js';
+import { lockForUpdate } from '../db/dialect.js';
 import type { OrderRow, Schema } from '../db/schema.js';
 import type { OrderAggregate } from './aggregate.js';
 
@@ -15,9 +16,8 @@ export async function findOrder(db: Db, storeId: number, orderId: number): Promi
 
 /** Reads the order and locks its row until the transaction ends (PostgreSQL; SQLite has one writer). */
 export async function findOrderForUpdate(db: Db, dialect: Dialect, storeId: number, orderId: number): Promise<OrderRow | undefined> {
-  let query = db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', orderId);
-  if (dialect === 'postgres') query = query.forUpdate();
-  return query.executeTakeFirst();
+  const query = db.selectFrom('orders').selectAll().where('store_id', '=', storeId).where('id', '=', orderId);
+  return lockForUpdate(query, dialect).executeTakeFirst();
 }
 
 async function children<T extends ChildTable>(db: Db, table: T, storeId: number, orderIds: number[]) {

@@ -4,10 +4,10 @@
  * subscription gets its messages too, `held` until it is enabled again; only deleting a
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
-import { sql } from 'kysely';
 import type { OrderExpand } from '../api/schemas/orders.js';
 import { newMessageRow } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
+import { advisoryXactLockShared, notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink, OrderTopic } from '../orders/events.js';
@@ -50,7 +50,7 @@ export function createOutbox(): Outbox {
       if (topics.length === 0) return;
       // The store's event feed (one row per topic), whether or not anything subscribes.
       const storeId = agg.order.store_id;
-      if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock_shared(${STORE_EVENTS_LOCK}, 0)`.execute(tx.db);
+      await advisoryXactLockShared(tx, [STORE_EVENTS_LOCK, 0]);
       await tx.db
         .insertInto('store_events')
         .values(topics.map((topic) => ({ store_id: storeId, topic, order_id: agg.order.id, created_at: occurredAt })))
@@ -91,7 +91,7 @@ export function createOutbox(): Outbox {
       rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));
       await tx.db.insertInto('webhook_messages').values(rows).execute();
       if (rows.every((r) => r.status === 'held')) return;
-      if (tx.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(tx.db);
+      await notify(tx, WAKE_CHANNEL);
       tx.afterCommit(wake);
     },
   };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Subscription } from '../api/schemas/webhooks.js';
 import type { Database } from '../db/connection.js';
+import { lockRows } from '../db/dialect.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { GuardError, ResolveError, type NetworkGuard } from '../delivery/network-guard.js';
@@ -93,7 +94,7 @@ async function assertNoDuplicate(db: Db, storeId: number, topic: string, url: st
  * the per-store limit. SQLite runs one write transaction at a time already.
  */
 async function lockStoreSubscriptions(tx: Tx, storeId: number): Promise<void> {
-  if (tx.dialect === 'postgres') await tx.db.selectFrom('stores').select('id').where('id', '=', storeId).forNoKeyUpdate().executeTakeFirst();
+  await lockRows(tx.db.selectFrom('stores').select('id').where('id', '=', storeId), tx.dialect, { noKey: true });
 }
 
 export async function createSubscription(

@@ -10,8 +10,9 @@
  * such transaction, and `max(id)` read after that is final. SQLite has one writer at a time and
  * commits in id order, so `max(id)` is final already.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/connection.js';
+import { afterAdvisoryLockHolders } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
 import { STORE_EVENTS_LOCK } from '../../webhooks/outbox.js';
 
@@ -28,13 +29,7 @@ export const STORE_EVENTS_RETENTION_MS = 7 * 86_400_000;
 
 /** The highest event id (any store) at or below which every row is final; 0 when there are none. */
 export async function watermark(database: Database): Promise<number> {
-  if (database.dialect === 'postgres') {
-    return database.kysely.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${STORE_EVENTS_LOCK}, 0)`.execute(trx);
-      return maxId(trx);
-    });
-  }
-  return maxId(database.kysely);
+  return afterAdvisoryLockHolders(database.kysely, database.dialect, [STORE_EVENTS_LOCK, 0], maxId);
 }
 
 async function maxId(db: Kysely<Schema>): Promise<number> {

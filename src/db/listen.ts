@@ -1,16 +1,23 @@
 /**
- * PostgreSQL LISTEN on the outbox channel: every dispatcher wakes the moment any process commits
- * messages. A dedicated connection, reconnected with backoff; polling covers the gaps.
+ * PostgreSQL LISTEN on one channel (`Database.listen`): every process hears the moment any process
+ * commits a `notify` (dialect.ts). A dedicated connection with the pool's settings, reconnected
+ * with backoff; the caller's polling covers the gaps.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { WAKE_CHANNEL } from '../webhooks/outbox.js';
 
-export interface WakeListener {
+export interface Listener {
   close(): Promise<void>;
 }
 
-export function listenForWakeups(databaseUrl: string, onWake: () => void, log: Pick<Logger, 'warn' | 'info'>): WakeListener {
+/** A listener that never hears anything: SQLite's one process wakes itself after each commit. */
+export const SILENT_LISTENER: Listener = { close: async () => undefined };
+
+/**
+ * Calls `onNotify` for every notification on `channel`, and each time the connection is
+ * (re)established: anything notified while it was away is lost, so the caller should look then.
+ */
+export function listenOn(settings: pg.ClientConfig, channel: string, onNotify: () => void, log: Pick<Logger, 'warn'>): Listener {
   let client: pg.Client | null = null;
   let closed = false;
   let backoff = 250;
@@ -18,20 +25,19 @@ export function listenForWakeups(databaseUrl: string, onWake: () => void, log: P
 
   const connect = async () => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true, connectionTimeoutMillis: 5000 });
+    const c = new pg.Client(settings);
     client = c;
-    c.on('notification', () => onWake());
+    c.on('notification', () => onNotify());
     c.on('error', (err) => {
-      log.warn({ err: err.message }, 'wake-up connection lost; polling until it is back');
+      log.warn({ err: err.message, channel }, 'notification connection lost; polling until it is back');
       reconnect(c);
     });
     c.on('end', () => reconnect(c));
     try {
       await c.connect();
-      await c.query(`LISTEN ${WAKE_CHANNEL}`);
+      await c.query(`LISTEN ${c.escapeIdentifier(channel)}`);
       backoff = 250;
-      // Anything committed while we were away: look now.
-      onWake();
+      onNotify();
     } catch {
       reconnect(c);
     }
