@@ -105,7 +105,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       });
       const d = dispatcher;
       outbox.onCommitted(() => d.wake());
-      // Other processes' commits (PostgreSQL); this process's own wake it through the outbox.
+      // Commits of other processes (PostgreSQL); this process's own commits wake it through the outbox.
       wake = database.listen(WAKE_CHANNEL, () => d.wake(), log);
       d.start();
     }
