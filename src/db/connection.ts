@@ -61,19 +61,28 @@ export function sqliteFilePath(dataDir: string): string {
   return join(resolve(dataDir), SQLITE_FILE_NAME);
 }
 
+export type DatabaseTarget = { postgresUrl: string } | { sqliteFile: string; dataDir: string };
+
+/** The one place that decides which database the settings point at. */
+export function databaseTarget(settings: Pick<DatabaseOptions, 'databaseUrl' | 'dataDir'>): DatabaseTarget {
+  return settings.databaseUrl ? { postgresUrl: settings.databaseUrl } : { sqliteFile: sqliteFilePath(settings.dataDir), dataDir: settings.dataDir };
+}
+
 /**
  * The SQLite file these settings open, or null when they point at PostgreSQL: what the command
  * line asks before opening (the serving lock, refusing to create a database by mistake).
  */
 export function sqliteFileFor(settings: Pick<DatabaseOptions, 'databaseUrl' | 'dataDir'>): string | null {
-  return settings.databaseUrl ? null : sqliteFilePath(settings.dataDir);
+  const target = databaseTarget(settings);
+  return 'sqliteFile' in target ? target.sqliteFile : null;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, { size: options.poolSize ?? 10, queueLimit: options.poolQueueLimit ?? 500, waitMs: options.poolWaitMs ?? 10_000 });
+  const target = databaseTarget(options);
+  if ('postgresUrl' in target) {
+    return openPostgres(target.postgresUrl, { size: options.poolSize ?? 10, queueLimit: options.poolQueueLimit ?? 500, waitMs: options.poolWaitMs ?? 10_000 });
   }
-  return openSqlite(options.dataDir, options.sqliteSync ?? 'normal');
+  return openSqlite(target.dataDir, options.sqliteSync ?? 'normal');
 }
 
 function openSqlite(dataDir: string, sync: 'normal' | 'full'): Database {

@@ -2,12 +2,14 @@
  * Turns a driver error into words an operator can act on: what happened, and to which database
  * ("the database at 127.0.0.1:5432 did not answer (connection refused)"). Never shows a password.
  */
+import { databaseTarget } from './connection.js';
 
 /** Where the data lives, as an operator would name it. */
 export function databasePlace(databaseUrl: string | undefined, dataDir: string): string {
-  if (!databaseUrl) return `the SQLite database in ${dataDir}`;
+  const target = databaseTarget({ databaseUrl, dataDir });
+  if ('sqliteFile' in target) return `the SQLite database in ${dataDir}`;
   try {
-    const url = new URL(databaseUrl);
+    const url = new URL(target.postgresUrl);
     const name = url.pathname.replace(/^\//, '');
     return `the database at ${url.hostname || 'localhost'}:${url.port || '5432'}${name ? ` (database "${decodeURIComponent(name)}")` : ''}`;
   } catch {
