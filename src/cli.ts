@@ -2,10 +2,12 @@
  * The `storehook` command. Every command finds its database the same way (SPEC §5a): flags win
  * over environment variables, which win over defaults.
  */
+import { mkdirSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createApiUser, createStore, listApiUsers, listStores, parsePlan, rotateApiKey, updateStore } from './admin/stores.js';
 import { config, fail, print, withDatabase, withSettings } from './commands/support.js';
 import { SETTINGS, type Config, type SettingName } from './config.js';
+import { sqliteFilePath } from './db/connection.js';
 import { databasePlace, recognizeDatabaseError } from './db/describe-error.js';
 import { acquireServeLock, LockedError } from './db/sqlite-lock.js';
 import { registerLegacyCommands } from './legacy/commands.js';
@@ -55,8 +57,6 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
   let release: (() => void) | null = null;
   if (!cfg.databaseUrl) {
     try {
-      const { sqliteFilePath } = await import('./db/connection.js');
-      const { mkdirSync } = await import('node:fs');
       mkdirSync(cfg.dataDir, { recursive: true });
       release = acquireServeLock(sqliteFilePath(cfg.dataDir));
     } catch (err) {
@@ -66,10 +66,11 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
   }
   let server: RunningServer;
   try {
-    // Loaded only here: admin commands stay fast without the server's dependencies.
+    // Loaded only when serving: admin commands (stores, users, migrate) then never load Fastify,
+    // undici and the dispatcher. (`--version` is answered by bin/storehook.js before this file loads.)
     const { startServer } = await import('./server.js');
     server = await startServer({
-      config: role === 'worker' ? { ...cfg } : cfg,
+      config: cfg,
       api: role !== 'worker',
       dispatcher: role !== 'api',
       seedDemo: role === 'serve' || role === 'api',
