@@ -7,8 +7,8 @@ import { updateStore } from '../../src/admin/stores.js';
 import { disableLegacy, issueLegacyKey } from '../../src/legacy/settings.js';
 import { cancelOrder } from '../../src/orders/service.js';
 import { forEachDialect } from '../helpers/database.js';
-import { createLegacyApp, makeOrder, type LegacyTestApp } from './harness.js';
-import { child, childrenNamed, parseXml, textAt } from './xml-check.js';
+import { createLegacyApp, makeOrder, type LegacyTestApp } from '../helpers/legacy-app.js';
+import { child, childrenNamed, parseXml, textAt } from '../helpers/xml-reader.js';
 
 /** Asserts a legacy error answer and returns its message. */
 function xmlError(res: LightMyRequestResponse, status: number): string {

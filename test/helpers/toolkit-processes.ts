@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/storehook.js');

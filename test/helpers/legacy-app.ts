@@ -18,7 +18,7 @@ import { createOrder, type OrderContext } from '../../src/orders/service.js';
 import type { CreateOrderBody } from '../../src/api/schemas/orders.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
 import { webhooksRoutes } from '../../src/webhooks/routes.js';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 
 export interface LegacyTestApp {
   app: FastifyInstance;
