@@ -297,8 +297,6 @@ export async function quickProcess(ctx: OrderContext, orderId: number, body: Qui
   });
 }
 
-export type { PaymentAction } from './rules.js';
-
 export async function changePayment(ctx: OrderContext, orderId: number, paymentId: number, action: PaymentAction): Promise<{ order: OrderAggregate; paymentId: number }> {
   return inTransaction(ctx.database, async (tx) => {
     const order = await lockOpenable(ctx, tx, orderId);
