@@ -1,6 +1,7 @@
 /**
  * `npm run bench` — storehook's benchmarks, each figure beside the ceiling or baseline measured in
- * the same run (issue #7). `npm run bench -- --quick` runs every scenario small, in about a minute.
+ * the same run, so a slower machine shows as a lower ceiling rather than as a regression.
+ * `npm run bench -- --quick` runs every scenario small, in about a minute.
  *
  *   npm run bench                          all scenarios, full size (≈ 15–25 min)
  *   npm run bench -- --quick               all scenarios, small (CI)

@@ -69,10 +69,11 @@ async function serve(flags: Record<string, unknown>, role: 'serve' | 'api' | 'wo
   }
   let server: RunningServer;
   try {
-    // Loaded only here: admin commands stay fast without the server's dependencies.
+    // Loaded only when serving: admin commands (stores, users, migrate) then never load Fastify,
+    // undici and the dispatcher. (`--version` is answered by bin/storehook.js before this file loads.)
     const { startServer } = await import('./server.js');
     server = await startServer({
-      config: role === 'worker' ? { ...cfg } : cfg,
+      config: cfg,
       api: role !== 'worker',
       dispatcher: role !== 'api',
       seedDemo: role === 'serve' || role === 'api',

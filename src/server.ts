@@ -132,7 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         rootPlugins: [
           async (root) => opsRoutes(root, { database, metrics, role }),
           async (root) => dashboardRoutes(root, { database, config, sender: s, guard, limiters, onRequeued: () => d?.wake() }),
-          // The old XML Webhooks extension at /webhooks/*. TODO(dashboard): pass resolveDashboardSession (src/legacy/routes.ts).
+          // The old XML Webhooks extension at /webhooks/*.
           async (root) => {
             await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, limiters, onQueued: () => d?.wake() });
           },

@@ -32,6 +32,3 @@ export function assignBodyLimit(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   route.bodyLimit = Math.max(...methods.map((m) => bodyLimitFor(m, route.url ?? '')));
 }
-
-/** The table, for docs and tests. */
-export const BODY_LIMITS: readonly { method: string; path: RegExp; limit: number; what: string }[] = LIMITS;

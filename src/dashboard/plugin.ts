@@ -1,5 +1,5 @@
 /**
- * The operator dashboard (issue #6, docs/dashboard.md): server-rendered pages at `/`, served by
+ * The operator dashboard (docs/dashboard.md): server-rendered pages at `/`, served by
  * the API process, working without JavaScript. Mounted as one root plugin; everything here
  * (form parser, session hook, CSRF check, HTML error pages, security headers) is encapsulated
  * and does not touch the JSON API.

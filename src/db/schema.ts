@@ -4,7 +4,7 @@
  * - timestamps are integer milliseconds since the epoch (`bigint`; pg's int8 parser returns numbers),
  * - money is integer cents, booleans are 0/1 integers, JSON documents are text.
  */
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export type Plan = 'free' | 'basic' | 'advanced' | 'pro' | 'enterprise';
 export type OrderStatus = 'OPEN' | 'COMPLETED' | 'CANCELLED';
@@ -319,10 +319,7 @@ export interface Schema {
 }
 
 export type Store = Selectable<StoresTable>;
-export type ApiUser = Selectable<ApiUsersTable>;
 export type OrderRow = Selectable<OrdersTable>;
-export type NewOrderRow = Insertable<OrdersTable>;
-export type OrderUpdate = Updateable<OrdersTable>;
 export type OrderProductRow = Selectable<OrderProductsTable>;
 export type ShipmentRow = Selectable<ShipmentsTable>;
 export type PaymentRow = Selectable<PaymentsTable>;

@@ -26,19 +26,10 @@ import { pageChanges, type ChangeColumn } from './change-log.js';
 import { errorDocument, LegacyError, sendXml, sendXmlError, shown } from './errors.js';
 import { ordersDocument } from './order-xml.js';
 import { parseFlag, parseId, parseIdList, parseText, parseUnixSeconds, RawBody, readParams, type Params } from './params.js';
-import { findLegacyStore, findStoreByLegacyKey, type LegacyStore } from './settings.js';
+import { findStoreByLegacyKey, type LegacyStore } from './settings.js';
 import { automaticPostTarget, insertLegacyMessage } from './sink.js';
 import { XML_CONTENT_TYPE } from './topic.js';
 import { el, xmlDocument, type AttrValue } from './xml.js';
-
-/**
- * TODO(dashboard): src/dashboard passes this so a signed-in dashboard browser may call the actions
- * without `key`, as MyCashflow allowed for an admin signed in to the store. Return the session's
- * store and user, or null when the request carries no valid session; do not throw for a missing
- * or expired one. Actions that change something (`process`, `send`) accept a session only from
- * the browser itself (`Sec-Fetch-Site: same-origin` or `none`), so another site cannot forge them.
- */
-export type DashboardSessionResolver = (request: FastifyRequest) => Promise<{ storeId: number; userId: number | null } | null>;
 
 export interface LegacyRoutesOptions {
   database: Database;
@@ -48,7 +39,6 @@ export interface LegacyRoutesOptions {
   sink: OrderEventSink;
   /** a message was queued for a retry: wake the dispatcher. */
   onQueued?: () => void;
-  resolveDashboardSession?: DashboardSessionResolver;
   /** the process's shared limiters (failed logins per address, request rate); default: its own. */
   limiters?: Limiters;
   /** orders per `changes` page before it is cut at a second boundary (default 250). */
@@ -59,11 +49,11 @@ export interface LegacyRoutesOptions {
 
 export const LEGACY_PAGE_SIZE = 250;
 export const LEGACY_MAX_ORDER_IDS = 500;
-const ACTIONS = new Map<string, { methods: string[]; mutating: boolean }>([
-  ['get', { methods: ['GET', 'HEAD', 'POST'], mutating: false }],
-  ['changes', { methods: ['GET', 'HEAD', 'POST'], mutating: false }],
-  ['process', { methods: ['POST'], mutating: true }],
-  ['send', { methods: ['GET', 'POST'], mutating: true }],
+const ACTIONS = new Map<string, { methods: string[] }>([
+  ['get', { methods: ['GET', 'HEAD', 'POST'] }],
+  ['changes', { methods: ['GET', 'HEAD', 'POST'] }],
+  ['process', { methods: ['POST'] }],
+  ['send', { methods: ['GET', 'POST'] }],
 ]);
 const KEY_CHALLENGE = { 'www-authenticate': 'Key realm="storehook webhooks", param="key"' };
 
@@ -132,28 +122,15 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     return sendXmlError(reply, 404, `No Webhooks action at ${shown(path, 100)}: the actions are /webhooks/get, /webhooks/changes, /webhooks/process and /webhooks/send.`);
   });
 
-  async function authenticate(request: FastifyRequest, params: Params, mutating: boolean): Promise<Caller> {
+  async function authenticate(request: FastifyRequest, params: Params): Promise<Caller> {
     const key = params.get('key');
-    let caller: Caller | null = null;
-    if (key !== undefined && key !== '') {
-      const store = await findStoreByLegacyKey(db, key);
-      if (!store) {
-        await failures.record(request.ip);
-        throw new LegacyError(401, "Wrong key: it is not the legacy key of any store. The store's operator issues one with `storehook stores legacy-key --store <store>`.", KEY_CHALLENGE);
-      }
-      caller = { store, userId: null };
-    } else {
-      const session = options.resolveDashboardSession ? await options.resolveDashboardSession(request) : null;
-      if (!session) throw new LegacyError(401, "Missing key: add key=<the store's legacy key> to the query string or the form fields.", KEY_CHALLENGE);
-      const site = request.headers['sec-fetch-site'];
-      if (mutating && site !== 'same-origin' && site !== 'none') {
-        throw new LegacyError(403, 'A dashboard session may only change orders from the dashboard itself; an integration must send key=<the legacy key>.');
-      }
-      const store = await findLegacyStore(db, session.storeId);
-      if (!store) throw new LegacyError(401, 'The dashboard session has no store; sign in again or send key=<the legacy key>.');
-      caller = { store, userId: session.userId };
+    if (key === undefined || key === '') throw new LegacyError(401, "Missing key: add key=<the store's legacy key> to the query string or the form fields.", KEY_CHALLENGE);
+    const store = await findStoreByLegacyKey(db, key);
+    if (!store) {
+      await failures.record(request.ip);
+      throw new LegacyError(401, "Wrong key: it is not the legacy key of any store. The store's operator issues one with `storehook stores legacy-key --store <store>`.", KEY_CHALLENGE);
     }
-    const { store } = caller;
+    const caller: Caller = { store, userId: null };
     if (store.plan === 'free') {
       throw new LegacyError(403, `The Webhooks extension is not available on the free plan; store "${store.storeName}" is on it. Move the store to basic or above.`);
     }
@@ -300,7 +277,7 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
       const blocked = await failures.blockedFor(request.ip);
       if (blocked > 0) throw new LegacyError(429, `Too many wrong keys from your address; try again in ${blocked} s.`, { 'retry-after': String(blocked) });
       const params = readParams(request);
-      const caller = await authenticate(request, params, spec.mutating);
+      const caller = await authenticate(request, params);
       switch (action) {
         case 'get':
           return getAction(caller, params, reply);

@@ -206,10 +206,3 @@ export async function findStoreByLegacyKey(db: Db, key: string): Promise<LegacyS
   return { storeId: row.storeId, storeName: row.storeName, plan: row.plan, timezone: row.timezone, enabled: row.enabled === 1 };
 }
 
-/** The store of a dashboard session standing in for the key. */
-export async function findLegacyStore(db: Db, storeId: number): Promise<LegacyStore | null> {
-  const row = await legacyStoreQuery(db).where('l.store_id', '=', storeId).executeTakeFirst();
-  if (row) return { storeId: row.storeId, storeName: row.storeName, plan: row.plan, timezone: row.timezone, enabled: row.enabled === 1 };
-  const store = await db.selectFrom('stores').select(['id', 'name', 'plan', 'timezone']).where('id', '=', storeId).executeTakeFirst();
-  return store ? { storeId: store.id, storeName: store.name, plan: store.plan, timezone: store.timezone, enabled: false } : null;
-}

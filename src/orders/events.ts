@@ -12,6 +12,3 @@ export interface OrderEventSink {
   /** Called inside the change's transaction, with the order as it is after the change. */
   publish(tx: Tx, order: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number): Promise<void>;
 }
-
-/** For contexts that emit nothing (e.g. admin seeding before webhooks exist). */
-export const silentSink: OrderEventSink = { publish: async () => undefined };

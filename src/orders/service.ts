@@ -4,7 +4,7 @@
  */
 import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from '../api/schemas/orders.js';
 import type { Database } from '../db/connection.js';
-import type { OrderRow, PaymentStatus } from '../db/schema.js';
+import type { OrderRow } from '../db/schema.js';
 import { commitStamp } from '../db/commit-clock.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { conflict, DomainError, invalid, notFound, type FieldError } from '../errors.js';
@@ -12,6 +12,7 @@ import type { OrderAggregate } from './aggregate.js';
 import type { OrderEventSink, OrderTopic } from './events.js';
 import { toBasisPoints, toCents } from './money.js';
 import { findOrderForUpdate, loadAggregate } from './repository.js';
+import { afterShipmentCompleted, cancelRefusal, cancelTopics, decidePayment, PAYMENTS_CANCELLED_WITH_ORDER, quickProcessActivates, quickProcessRefusal, quickProcessTopics, shipmentCompletionRefusal, type PaymentAction } from './rules.js';
 import { computeTotals } from './totals.js';
 
 export interface OrderContext {
@@ -222,22 +223,18 @@ export async function updateOrder(ctx: OrderContext, orderId: number, patch: Pat
 export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<OrderAggregate> {
   return inTransaction(ctx.database, async (tx) => {
     const order = await lockOpenable(ctx, tx, orderId);
-    if (order.status === 'COMPLETED') throw conflict(`Order ${orderId} is COMPLETED and cannot be cancelled.`);
-    if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is already CANCELLED.`);
+    const refusal = cancelRefusal(orderId, order.status);
+    if (refusal) throw conflict(refusal);
     const now = await commitStamp(tx, ctx.storeId);
     await tx.db.updateTable('orders').set({ status: 'CANCELLED' }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
-    // Payments not yet captured are cancelled with the order; a PAID one stays for a refund.
     const cancelled = await tx.db
       .updateTable('payments')
       .set({ status: 'CANCELLED', updated_at: now })
       .where('order_id', '=', orderId)
       .where('store_id', '=', ctx.storeId)
-      .where('status', 'in', ['OPEN', 'PENDING_ACTIVATION'])
+      .where('status', 'in', [...PAYMENTS_CANCELLED_WITH_ORDER])
       .executeTakeFirst();
-    const topics: OrderTopic[] = ['order.cancelled'];
-    if (Number(cancelled.numUpdatedRows) > 0) topics.push('order.payment_updated');
-    topics.push('order.updated');
-    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, topics);
+    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, cancelTopics(Number(cancelled.numUpdatedRows)));
   });
 }
 
@@ -262,15 +259,14 @@ export async function completeShipment(ctx: OrderContext, orderId: number, shipm
     const order = await lockOpenable(ctx, tx, orderId);
     const shipment = await tx.db.selectFrom('shipments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('id', '=', shipmentId).executeTakeFirst();
     if (!shipment) throw notFound('Shipment', shipmentId);
-    if (order.status === 'CANCELLED') throw conflict(`Order ${orderId} is CANCELLED: its shipments cannot be completed.`);
-    if (shipment.status === 'COMPLETED') throw conflict(`Shipment ${shipmentId} is already COMPLETED.`);
+    const refusal = shipmentCompletionRefusal(orderId, order.status, shipmentId, shipment.status);
+    if (refusal) throw conflict(refusal);
     const now = await commitStamp(tx, ctx.storeId);
     await completeShipments(tx, ctx.storeId, orderId, now, trackingCode, shipmentId);
     const open = await tx.db.selectFrom('shipments').select('id').where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('status', '=', 'OPEN').executeTakeFirst();
-    const topics: OrderTopic[] = ['order.shipment_completed', 'order.updated'];
-    if (!open) {
+    const { completesOrder, topics } = afterShipmentCompleted(open !== undefined);
+    if (completesOrder) {
       await tx.db.updateTable('orders').set({ status: 'COMPLETED', shipments_completed_at: now }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
-      topics.push('order.completed');
     }
     const agg = await finishChange(ctx, tx, orderId, now, { code: 'shipment_completed', message: `Shipment ${shipmentId} completed`, data: { shipment_id: shipmentId, tracking_code: trackingCode ?? shipment.tracking_code } }, topics);
     return { order: agg, shipmentId };
@@ -280,61 +276,42 @@ export async function completeShipment(ctx: OrderContext, orderId: number, shipm
 export async function quickProcess(ctx: OrderContext, orderId: number, body: QuickProcessBody): Promise<OrderAggregate> {
   return inTransaction(ctx.database, async (tx) => {
     const order = await lockOpenable(ctx, tx, orderId);
-    if (order.status !== 'OPEN') throw conflict(`Order ${orderId} is ${order.status}: only OPEN orders can be quick-processed.`);
     const payments = await tx.db.selectFrom('payments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).execute();
-    if (payments.length !== 1) throw conflict(`Order ${orderId} has ${payments.length} payments: only orders with exactly one payment can be quick-processed.`);
+    const refusal = quickProcessRefusal({ id: orderId, status: order.status }, payments, body.allow_open_cash_on_delivery_payments ?? false);
+    if (refusal) throw conflict(refusal);
     const payment = payments[0]!;
-    if (payment.status === 'OPEN' && !body.allow_open_cash_on_delivery_payments) {
-      throw conflict(`Payment ${payment.id} is still OPEN. Mark it paid first, or send "allow_open_cash_on_delivery_payments": true for a cash-on-delivery order.`);
-    }
-    if (payment.status === 'CANCELLED' || payment.status === 'REFUNDED') {
-      throw conflict(`Payment ${payment.id} is ${payment.status}: the order cannot be quick-processed.`);
-    }
     const now = await commitStamp(tx, ctx.storeId);
-    const topics: OrderTopic[] = [];
-    if (payment.status === 'PENDING_ACTIVATION') {
+    const activates = quickProcessActivates(payment.status);
+    if (activates) {
       await tx.db.updateTable('payments').set({ status: 'PAID', updated_at: now }).where('id', '=', payment.id).where('store_id', '=', ctx.storeId).execute();
-      topics.push('order.payment_updated');
     }
-    if ((await completeShipments(tx, ctx.storeId, orderId, now, body.tracking_code)) > 0) topics.push('order.shipment_completed');
+    const shipmentsCompleted = await completeShipments(tx, ctx.storeId, orderId, now, body.tracking_code);
     await tx.db
       .updateTable('orders')
       .set({ status: 'COMPLETED', shipments_completed_at: now, archived_at: now })
       .where('id', '=', orderId)
       .where('store_id', '=', ctx.storeId)
       .execute();
-    topics.push('order.completed', 'order.updated');
+    const topics = quickProcessTopics(activates, shipmentsCompleted);
     return finishChange(ctx, tx, orderId, now, { code: 'order_quick_processed', message: 'Order quick-processed', data: { send_emails: body.send_emails ?? false, tracking_code: body.tracking_code ?? null } }, topics);
   });
 }
-
-export type PaymentAction = 'mark-as-paid' | 'mark-as-unpaid' | 'mark-as-cancelled' | 'activate';
-
-/** Allowed starting states per action, and the state each leads to. Same-state is a no-op. */
-const PAYMENT_TRANSITIONS: Record<PaymentAction, { to: PaymentStatus; from: PaymentStatus[] }> = {
-  'mark-as-paid': { to: 'PAID', from: ['OPEN', 'PENDING_ACTIVATION', 'PAID'] },
-  'mark-as-unpaid': { to: 'OPEN', from: ['PAID', 'PENDING_ACTIVATION', 'OPEN'] },
-  'mark-as-cancelled': { to: 'CANCELLED', from: ['OPEN', 'PENDING_ACTIVATION', 'CANCELLED'] },
-  activate: { to: 'PAID', from: ['PENDING_ACTIVATION'] },
-};
 
 export async function changePayment(ctx: OrderContext, orderId: number, paymentId: number, action: PaymentAction): Promise<{ order: OrderAggregate; paymentId: number }> {
   return inTransaction(ctx.database, async (tx) => {
     const order = await lockOpenable(ctx, tx, orderId);
     const payment = await tx.db.selectFrom('payments').selectAll().where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('id', '=', paymentId).executeTakeFirst();
     if (!payment) throw notFound('Payment', paymentId);
-    const rule = PAYMENT_TRANSITIONS[action];
-    if (!rule.from.includes(payment.status)) {
-      throw conflict(`Payment ${paymentId} is ${payment.status}: ${action} needs one of ${rule.from.filter((s) => s !== rule.to).join(', ')}.`);
-    }
-    if (order.status === 'CANCELLED' && rule.to !== 'CANCELLED') throw conflict(`Order ${orderId} is CANCELLED: its payment can only be cancelled.`);
-    if (payment.status === rule.to) {
+    const decision = decidePayment({ id: orderId, status: order.status }, payment, action);
+    if ('refused' in decision) throw conflict(decision.refused);
+    if ('unchanged' in decision) {
       const agg = await loadAggregate(tx.db, ctx.storeId, orderId);
       return { order: agg!, paymentId };
     }
+    const to = decision.to;
     const now = await commitStamp(tx, ctx.storeId);
-    await tx.db.updateTable('payments').set({ status: rule.to, updated_at: now }).where('id', '=', paymentId).where('store_id', '=', ctx.storeId).execute();
-    const agg = await finishChange(ctx, tx, orderId, now, { code: 'payment_updated', message: `Payment ${paymentId}: ${payment.status} → ${rule.to}`, data: { payment_id: paymentId, from: payment.status, to: rule.to } }, ['order.payment_updated', 'order.updated']);
+    await tx.db.updateTable('payments').set({ status: to, updated_at: now }).where('id', '=', paymentId).where('store_id', '=', ctx.storeId).execute();
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'payment_updated', message: `Payment ${paymentId}: ${payment.status} → ${to}`, data: { payment_id: paymentId, from: payment.status, to } }, ['order.payment_updated', 'order.updated']);
     return { order: agg, paymentId };
   });
 }

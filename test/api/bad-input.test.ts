@@ -1,4 +1,4 @@
-// Bad input (issue #2): every refusal is a 4xx JSON error naming the field, never a 5xx, and a
+// Bad input: every refusal is a 4xx JSON error naming the field, never a 5xx, and a
 // refused request changes nothing. Ends with a property check over arbitrary JSON bodies.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -8,7 +8,7 @@ import { updateStore } from '../../src/admin/stores.js';
 import { parseFilterTime } from '../../src/time.js';
 import { errorBody } from '../helpers/app.js';
 import { forEachDialect } from '../helpers/database.js';
-import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../webhooks/harness.js';
+import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 
 const HEL = 'Europe/Helsinki';
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0) => Date.UTC(y, mo - 1, d, h, mi, s, ms);

@@ -1,4 +1,4 @@
-// An incremental-sync integration as real ones are written (issue #2 "Tests"): it pages
+// An incremental-sync integration as real ones are written: it pages
 // GET /api/v0/orders?sort=updated_at-asc&updated_at-from=<checkpoint>&page_size=100&expand=…
 // while `next` is in meta. More than a page of orders share one updated_at, and orders change
 // while it pages; it must end, in a bounded number of requests, having seen every order.

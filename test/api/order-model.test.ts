@@ -10,7 +10,7 @@ import { One } from '../../src/api/schemas/common.js';
 import { Order } from '../../src/api/schemas/orders.js';
 import { StorehookClient, type Order as ClientOrder, type OrderProduct as ClientProduct, type Payment as ClientPayment, type Shipment as ClientShipment } from '../../src/client/index.js';
 import { forEachDialect } from '../helpers/database.js';
-import { api, createOrder, ORDER_BODY, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../webhooks/harness.js';
+import { api, createOrder, ORDER_BODY, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 
 const CLIENT_EXPAND = 'payments,products,products.return_reasons,shipments,tax_summary,comments,events';
 

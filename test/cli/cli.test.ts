@@ -1,4 +1,4 @@
-// The `storehook` command as an operator uses it (issue #2 §1, §2, §6; SPEC §5, §5a): first run
+// The `storehook` command as an operator uses it (SPEC §5, §5a): first run
 // prints the demo credentials once, admin commands work beside a running server, a second server
 // on the same SQLite file is refused, bad settings stop the start with one line, SIGTERM exits 0.
 // SQLite only: each test gets its own temp data directory; the environment is scrubbed so a

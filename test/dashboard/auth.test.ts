@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, it } from 'node:test';
 import { hashToken, SESSION_COOKIE } from '../../src/dashboard/sessions.js';
 import { forEachDialect } from '../helpers/database.js';
-import { Browser, csrfOf, startDashboard, textOf, type DashboardTest } from './helpers.js';
+import { Browser, csrfOf, startDashboard, textOf, type DashboardTest } from '../helpers/dashboard-app.js';
 
 const PUBLIC_TARGET = 'http://93.184.216.34/hook';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, it } from 'node:test';
 import { forEachDialect } from '../helpers/database.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { startDashboard, type DashboardTest } from './helpers.js';
+import { startDashboard, type DashboardTest } from '../helpers/dashboard-app.js';
 
 const SCRIPT = `<script>alert("x")</script>`;
 const EVIL = `"><script>alert('x')</script><img src=x onerror="alert(1)">&amp;`;

@@ -9,7 +9,7 @@ import { whsecFromUuid } from '../../src/delivery/signer.js';
 import { TOPICS } from '../../src/webhooks/topics.js';
 import { forEachDialect } from '../helpers/database.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { type Browser, startDashboard, textOf, type DashboardTest } from './helpers.js';
+import { type Browser, startDashboard, textOf, type DashboardTest } from '../helpers/dashboard-app.js';
 
 forEachDialect('dashboard pages', (dialect) => {
   let t: DashboardTest;

@@ -1,5 +1,5 @@
 /**
- * Bad receivers (issue #3): every way an endpoint can misbehave is a real server on 127.0.0.x,
+ * Bad receivers: every way an endpoint can misbehave is a real server on 127.0.0.x,
  * all subscribed to the same topic beside one healthy receiver. Each misbehaviour is recorded
  * as a failed attempt with its error class (SPEC §4), memory stays bounded (the response
  * excerpt is capped, endless bodies are cut off), and the healthy subscription gets every

@@ -1,6 +1,6 @@
 /**
- * Crash safety (SPEC §4 "nothing committed is ever lost, whatever process dies when"; issue #3
- * item 8): the real `storehook serve` process on SQLite is SIGKILLed while orders are being
+ * Crash safety (SPEC §4 "nothing committed is ever lost, whatever process dies when"):
+ * the real `storehook serve` process on SQLite is SIGKILLed while orders are being
  * created and deliveries to a slow receiver are in flight, and again while it is catching up
  * after the restart — then restarted on the same data directory. Every order
  * that committed reaches the receiver; a message arrives twice only if it was in flight at a

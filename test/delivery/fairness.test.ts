@@ -1,5 +1,5 @@
 /**
- * Fairness (SPEC §4, issue #3 item 4): a slow or dead endpoint must not delay others.
+ * Fairness (SPEC §4): a slow or dead endpoint must not delay others.
  * - one receiver hangs until the timeout, one is healthy: the healthy one gets every message in
  *   well under the timeout, and the hanging one never has more than the per-subscription cap of
  *   requests open;

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningServer } from '../../src/server.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import { captureLogs } from '../helpers/log-capture.js';
-import { basic, serveOn } from './servers.js';
+import { basicAuth } from '../helpers/app.js';
+import { serveOn } from '../helpers/live-server.js';
 
 /** Sends the head and part of a body that claims 1000 bytes, then resets the connection. */
 async function abortMidBody(url: string, path: string, headers: Record<string, string>): Promise<void> {
@@ -37,7 +38,7 @@ forEachDialect('client aborts', (dialect) => {
 
   test('an aborted body is not logged as "database unavailable"', async () => {
     const creds = server.demoCredentials!;
-    await abortMidBody(server.url, '/api/v1/orders', { authorization: basic(creds.email, creds.apiKey), 'content-type': 'application/json' });
+    await abortMidBody(server.url, '/api/v1/orders', { authorization: basicAuth(creds.email, creds.apiKey), 'content-type': 'application/json' });
     await abortMidBody(server.url, '/webhooks/process', { 'content-type': 'application/x-www-form-urlencoded' });
     await abortMidBody(server.url, '/sign-in', { 'content-type': 'application/x-www-form-urlencoded' });
     await sleep(300);

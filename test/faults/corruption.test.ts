@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { sql } from 'kysely';
 import type { RunningServer } from '../../src/server.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.js';
-import { serveOn } from './servers.js';
+import { serveOn } from '../helpers/live-server.js';
 
 let fresh: FreshDatabase | undefined;
 let server: RunningServer | undefined;

@@ -11,8 +11,8 @@ import { classifyFault } from '../../src/db/faults.js';
 import type { RunningServer } from '../../src/server.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import { captureLogs } from '../helpers/log-capture.js';
-import { orderBody } from '../helpers/app.js';
-import { basic, serveOn } from './servers.js';
+import { basicAuth, orderBody } from '../helpers/app.js';
+import { serveOn } from '../helpers/live-server.js';
 
 let fresh: FreshDatabase;
 let server: RunningServer;
@@ -31,7 +31,7 @@ async function postOrder(): Promise<Response> {
   const creds = server.demoCredentials!;
   return fetch(`${server.url}/api/v1/orders`, {
     method: 'POST',
-    headers: { authorization: basic(creds.email, creds.apiKey), 'content-type': 'application/json' },
+    headers: { authorization: basicAuth(creds.email, creds.apiKey), 'content-type': 'application/json' },
     body: JSON.stringify(orderBody({ custom_data: 'x'.repeat(4000) })),
   });
 }

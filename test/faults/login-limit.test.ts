@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import type { RunningServer } from '../../src/server.js';
-import { basic, serveOn } from './servers.js';
+import { basicAuth } from '../helpers/app.js';
+import { serveOn } from '../helpers/live-server.js';
 
 const LIMIT = 30;
 
 async function failApiLogin(url: string, prefix = '/api/v1'): Promise<number> {
-  const res = await fetch(`${url}${prefix}/orders`, { headers: { authorization: basic('nobody@example.com', 'wrong-key') } });
+  const res = await fetch(`${url}${prefix}/orders`, { headers: { authorization: basicAuth('nobody@example.com', 'wrong-key') } });
   await res.arrayBuffer();
   return res.status;
 }
@@ -33,7 +34,7 @@ forEachDialect('failed logins and the rate limit, across surfaces', (dialect) =>
     for (let i = 0; i < LIMIT; i++) assert.equal(await failApiLogin(server.url), 401, `failure ${i + 1} is answered 401`);
     assert.equal(await failApiLogin(server.url), 429, 'v1 itself blocks');
 
-    const v0 = await fetch(`${server.url}/api/v0/orders`, { headers: { authorization: basic('nobody@example.com', 'wrong-key') } });
+    const v0 = await fetch(`${server.url}/api/v0/orders`, { headers: { authorization: basicAuth('nobody@example.com', 'wrong-key') } });
     assert.equal(v0.status, 429, `v0: ${await v0.text()}`);
     assert.ok(Number(v0.headers.get('retry-after')) > 0);
 
@@ -55,7 +56,7 @@ forEachDialect('failed logins and the rate limit, across surfaces', (dialect) =>
     // A fresh server (the address above is blocked for a minute): the same user on both versions.
     const other = await serveOn(fresh, { rateLimitPerSecond: 1, rateLimitBurst: 3 });
     try {
-      const auth = { authorization: basic(creds.email, creds.apiKey) };
+      const auth = { authorization: basicAuth(creds.email, creds.apiKey) };
       const statuses: number[] = [];
       for (const prefix of ['/api/v1', '/api/v1', '/api/v1', '/api/v0']) {
         const res = await fetch(`${other.url}${prefix}/orders`, { headers: auth });

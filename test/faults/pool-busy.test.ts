@@ -9,7 +9,8 @@ import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import type { RunningServer } from '../../src/server.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.js';
-import { basic, serveOn } from './servers.js';
+import { basicAuth } from '../helpers/app.js';
+import { serveOn } from '../helpers/live-server.js';
 
 const enabled = Boolean(process.env['TEST_DATABASE_URL']);
 const cleanups: (() => Promise<void>)[] = [];
@@ -39,7 +40,7 @@ async function burstWhileSlow(overrides: Partial<Config>, holdMs: number): Promi
   try {
     return await Promise.all(
       Array.from({ length: 200 }, async () => {
-        const res = await fetch(`${server.url}/api/v1/orders`, { headers: { authorization: basic(creds.email, creds.apiKey) } });
+        const res = await fetch(`${server.url}/api/v1/orders`, { headers: { authorization: basicAuth(creds.email, creds.apiKey) } });
         const body = (await res.json()) as { message?: string };
         return { status: res.status, message: body.message ?? '', retryAfter: res.headers.get('retry-after') };
       }),

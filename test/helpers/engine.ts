@@ -157,18 +157,7 @@ export async function startEngine(dialect: Dialect, options: EngineOptions = {})
   };
 }
 
-/** Polls `check` every `everyMs` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep, waitUntil } from './waiting.js';
 
 /** `whsec_` + base64(uuid): the secret any Standard Webhooks library takes for a subscription. */
 export function whsecOf(uuid: string): string {

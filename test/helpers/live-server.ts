@@ -10,8 +10,23 @@ import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { freshDatabase, type Dialect } from './database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 import { basicAuth } from './app.js';
+
+/**
+ * A real server on an already-made fresh database (the caller keeps and cleans it up), for tests
+ * that break the database under it (faults): the server's own migrations and demo seeding run.
+ */
+export async function serveOn(fresh: FreshDatabase, overrides: Partial<Config> = {}, logger = pino({ level: 'silent' })): Promise<RunningServer> {
+  const config: Config = {
+    ...loadConfig({}, {}),
+    port: 0,
+    dataDir: fresh.dataDir,
+    databaseUrl: fresh.databaseUrl,
+    ...overrides,
+  };
+  return startServer({ config, api: true, dispatcher: false, seedDemo: true, logger });
+}
 
 export interface LiveServer {
   server: RunningServer;

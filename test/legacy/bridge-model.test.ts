@@ -6,8 +6,8 @@ import { after, before, it } from 'node:test';
 import { setPostUrl } from '../../src/legacy/settings.js';
 import { LEGACY_ORDER_XML_TOPIC } from '../../src/legacy/topic.js';
 import { forEachDialect } from '../helpers/database.js';
-import { createLegacyApp, makeOrder, type LegacyTestApp } from './harness.js';
-import { child, childrenNamed, parseXml, textAt, type XmlTree } from './xml-check.js';
+import { createLegacyApp, makeOrder, type LegacyTestApp } from '../helpers/legacy-app.js';
+import { child, childrenNamed, parseXml, textAt, type XmlTree } from '../helpers/xml-reader.js';
 
 const PUBLIC_TARGET = 'http://93.184.216.34';
 

@@ -16,7 +16,7 @@ import { decodeSecret, signatureMatches, verify } from '../../src/sdk/verify.js'
 import { startServer, type RunningServer } from '../../src/server.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { child, childrenNamed, parseXml, textAt, type XmlTree } from './xml-check.js';
+import { child, childrenNamed, parseXml, textAt, type XmlTree } from '../helpers/xml-reader.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { OrderAggregate } from '../../src/orders/aggregate.js';
 import { localDateTime, money, ordersDocument, productIdFor, taxIn } from '../../src/legacy/order-xml.js';
 import type { MethodNames } from '../../src/orders/methods.js';
-import { child, childrenNamed, parseXml, textAt, type XmlTree } from './xml-check.js';
+import { child, childrenNamed, parseXml, textAt, type XmlTree } from '../helpers/xml-reader.js';
 
 const GOLDEN = new URL('./golden/', import.meta.url);
 

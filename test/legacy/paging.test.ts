@@ -8,8 +8,8 @@ import { planPage, type ChangeRow } from '../../src/legacy/change-log.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { createOrder } from '../../src/orders/service.js';
 import { forEachDialect } from '../helpers/database.js';
-import { createLegacyApp, type LegacyTestApp } from './harness.js';
-import { childrenNamed, parseXml, textAt } from './xml-check.js';
+import { createLegacyApp, type LegacyTestApp } from '../helpers/legacy-app.js';
+import { childrenNamed, parseXml, textAt } from '../helpers/xml-reader.js';
 
 /** Pages through `rows` (sorted by time, id) the way a client does, with the reader's cutoff at `cutoffSec`. */
 function pageAll(rows: ChangeRow[], cap: number, fromSec: number, cutoffSec: number): { ids: number[]; pages: number[][]; next: number } {

@@ -18,8 +18,8 @@ import { registerLegacyCommands } from '../../src/legacy/commands.js';
 import { clearPostUrl, disableLegacy, findStoreByLegacyKey, issueLegacyKey, setIncludeApiOrders, setPostUrl } from '../../src/legacy/settings.js';
 import { addComment } from '../../src/orders/service.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
-import { createLegacyApp, makeOrder, type LegacyTestApp } from './harness.js';
-import { child, parseXml, textAt } from './xml-check.js';
+import { createLegacyApp, makeOrder, type LegacyTestApp } from '../helpers/legacy-app.js';
+import { child, parseXml, textAt } from '../helpers/xml-reader.js';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { el, escapeAttr, escapeText, hasInvalidXmlChars, stripInvalidXmlChars, xmlDocument } from '../../src/legacy/xml.js';
-import { parseXml } from './xml-check.js';
+import { parseXml } from '../helpers/xml-reader.js';
 
 const python = (() => {
   const probe = spawnSync('python3', ['-c', 'import xml.etree.ElementTree'], { encoding: 'utf8' });

@@ -1,4 +1,4 @@
-/** `/healthz` and `/metrics` on each role (issue #4), through real servers. */
+/** `/healthz` and `/metrics` on each role (API, worker, both), through real servers. */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Scale-out proof (issue #4), PostgreSQL only: 2 API processes and 3 workers share one database;
+ * Scale-out proof, PostgreSQL only: 2 API processes and 3 workers share one database;
  * 5,000 orders are created concurrently through both APIs, and 3 subscriptions must each receive
  * every order.created message — with no duplicates when nothing crashes, every message still
  * arriving when a worker is SIGKILLed or PostgreSQL restarts mid-run.

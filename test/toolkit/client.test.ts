@@ -12,7 +12,7 @@ import { parseAllowList } from '../../src/delivery/network-guard.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import { orderBody } from '../helpers/app.js';
-import { freePort } from './helpers.js';
+import { freePort } from '../helpers/toolkit-processes.js';
 
 interface Live {
   server: RunningServer;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StorehookClient } from '../../src/client/index.js';
 import { deliveryHeaders, sign, signingKeyFromUuid } from '../../src/delivery/signer.js';
-import { eventually, freePort, startExample, startStorehook, type StorehookServer } from './helpers.js';
+import { eventually, freePort, startExample, startStorehook, type StorehookServer } from '../helpers/toolkit-processes.js';
 
 describe('example receivers against a running server', () => {
   let server: StorehookServer;

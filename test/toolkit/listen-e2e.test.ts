@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { StorehookClient } from '../../src/client/index.js';
 import { forEachDialect } from '../helpers/database.js';
-import { CuttableProxy, eventually, freePort, runCli, spawnCli, startExample, startStorehook, type Proc, type StorehookServer } from './helpers.js';
+import { CuttableProxy, eventually, freePort, runCli, spawnCli, startExample, startStorehook, type Proc, type StorehookServer } from '../helpers/toolkit-processes.js';
 
 const WAIT = 45_000;
 const orderInput = (name: string) => ({ customer_information: { first_name: name, last_name: 'Virtanen' }, products: [{ product_code: 'TEA', product_name: 'Green tea', quantity: 1, unit_price: 7.5 }] });

@@ -17,7 +17,7 @@ import { pruneStoreEvents, watermark } from '../../src/toolkit/server/store-even
 import { SseParser, type SseEvent } from '../../src/toolkit/listen/sse.js';
 import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
 import { basicAuth, orderBody } from '../helpers/app.js';
-import { eventually, sleep } from './helpers.js';
+import { eventually, sleep } from '../helpers/toolkit-processes.js';
 
 interface Stream {
   status: number;

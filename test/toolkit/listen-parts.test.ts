@@ -11,7 +11,7 @@ import { SseParser, type SseEvent } from '../../src/toolkit/listen/sse.js';
 import { summarize } from '../../src/toolkit/listen/summary.js';
 import { EXAMPLE_ORDER } from '../../src/webhooks/topics.js';
 import { decodeSecret } from '../../src/sdk/verify.js';
-import { eventually, freePort } from './helpers.js';
+import { eventually, freePort } from '../helpers/toolkit-processes.js';
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer(handler);

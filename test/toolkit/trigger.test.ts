@@ -7,7 +7,7 @@ import { StorehookClient } from '../../src/client/index.js';
 import { ORDER_TOPICS, type OrderTopic } from '../../src/orders/events.js';
 import { verify } from '../../src/sdk/verify.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { eventually, freePort, runCli, startStorehook, type CliResult, type StorehookServer } from './helpers.js';
+import { eventually, freePort, runCli, startStorehook, type CliResult, type StorehookServer } from '../helpers/toolkit-processes.js';
 
 async function inBatches<T, R>(items: readonly T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];

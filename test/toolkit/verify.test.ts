@@ -10,7 +10,7 @@ import { deliveryHeaders, sign, signingKeyFromUuid, whsecFromUuid } from '../../
 import { diagnose, humanDuration, type DiagnoseInput } from '../../src/toolkit/verify/diagnose.js';
 import { parseHeadersFile } from '../../src/toolkit/verify/headers-file.js';
 import { decodeSecret } from '../../src/sdk/verify.js';
-import { runCli } from './helpers.js';
+import { runCli } from '../helpers/toolkit-processes.js';
 
 const UUID = '0b5c6b0e-8f0e-4d7c-9f1a-2b3c4d5e6f70';
 const OTHER = '7d1e2f3a-4b5c-4d6e-8f70-9a1b2c3d4e5f';

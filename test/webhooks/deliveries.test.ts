@@ -13,7 +13,7 @@ import { whsecFromUuid } from '../../src/delivery/signer.js';
 import { renderMessageBody } from '../../src/webhooks/outbox.js';
 import { forEachDialect } from '../helpers/database.js';
 import { startReceiver, type ReceivedRequest, type Receiver, type ReceiverReply } from '../helpers/receiver.js';
-import { api, createOrder, startHarness, subscribe, type Harness } from './harness.js';
+import { api, createOrder, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 
 const LOOPBACK = '127.0.0.0/8,::1/128';
 const T0 = Date.parse('2026-03-01T12:00:00Z');

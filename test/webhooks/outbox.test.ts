@@ -12,7 +12,7 @@ import type { MessageRow } from '../../src/db/schema.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { isoTime } from '../../src/time.js';
 import { forEachDialect } from '../helpers/database.js';
-import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type ApiResponse, type Credentials, type Harness } from './harness.js';
+import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type ApiResponse, type Credentials, type Harness } from '../helpers/webhooks-app.js';
 
 /** One subscription per topic, each with different expands, so bodies differ per subscription. */
 const EXPANDS_BY_TOPIC: Record<string, string[]> = {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { ORDER_TOPICS } from '../../src/orders/events.js';
 import { forEachDialect } from '../helpers/database.js';
-import { api, PUBLIC_TARGET, startHarness, subscribe, type Harness } from './harness.js';
+import { api, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

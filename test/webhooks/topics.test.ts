@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ORDER_EXPANDS } from '../../src/api/schemas/orders.js';
 import { forEachDialect } from '../helpers/database.js';
-import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness } from './harness.js';
+import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 
 const SPEC_TOPICS = ['order.created', 'order.updated', 'order.cancelled', 'order.completed', 'order.shipment_completed', 'order.payment_updated', 'order.comment_created'];
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/;

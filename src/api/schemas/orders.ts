@@ -16,7 +16,6 @@ export type OrderExpand = (typeof ORDER_EXPANDS)[number];
 
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
 
 const addressFields = {

@@ -11,7 +11,7 @@
  *   `storehook listen` session secret for a subscription's message and vice versa).
  * Pure: no I/O, the clock is an input.
  */
-import { computeSignature, decodeSecret, isUuid, signatureMatches } from '../../sdk/verify.js';
+import { decodeSecret, isUuid, signatureMatches } from '../../sdk/verify.js';
 
 export type CauseCode =
   | 'missing_header'
@@ -281,9 +281,4 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   // A wrong key is likelier than a changed body when the body looks untouched.
   if (bodies.compact === true && !causes.some((c) => c.code === 'mismatched_capture')) causes.sort((a, b) => (a.code === 'wrong_key' ? -1 : b.code === 'wrong_key' ? 1 : 0));
   return result(keys.forms);
-}
-
-/** The signature storehook would put on this message with this secret (for examples and tests). */
-export function expectedSignature(secret: string, id: string, timestampSec: number, body: string | Buffer): string {
-  return computeSignature(decodeSecret(secret), id, timestampSec, body);
 }

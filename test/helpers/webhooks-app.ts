@@ -16,7 +16,8 @@ import type { OrderEventSink } from '../../src/orders/events.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
 import { webhooksRoutes } from '../../src/webhooks/routes.js';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
+import { basicAuth } from './app.js';
 
 export interface HarnessOptions {
   /** config overrides; `allowTargets` may be given as the CIDR text. */
@@ -59,10 +60,6 @@ export interface ApiResponse {
 }
 
 let storeCounter = 0;
-
-export function basic(email: string, apiKey: string): string {
-  return `Basic ${Buffer.from(`${email}:${apiKey}`).toString('base64')}`;
-}
 
 export async function startHarness(dialect: Dialect, options: HarnessOptions = {}): Promise<Harness> {
   const fresh = await freshDatabase(dialect);
@@ -128,7 +125,7 @@ export async function startHarness(dialect: Dialect, options: HarnessOptions = {
     const name = `store-${process.pid}-${storeCounter}`;
     await createStore(database.kysely, { name, plan });
     const user = await createApiUser(database.kysely, name, `${name}@example.com`);
-    return { storeId: user.store.id, userId: user.userId, email: user.email, apiKey: user.apiKey, auth: basic(user.email, user.apiKey) };
+    return { storeId: user.store.id, userId: user.userId, email: user.email, apiKey: user.apiKey, auth: basicAuth(user.email, user.apiKey) };
   };
   const main = await addStore();
 

@@ -9,7 +9,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
+import { waitUntil } from './waiting.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/storehook.js');
@@ -262,15 +263,9 @@ export class CuttableProxy {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep } from './waiting.js';
 
-/** Polls `check` until it returns a truthy value; rejects after timeoutMs with `what`. */
-export async function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+/** waitUntil with the longer defaults real processes need (they start and answer slower). */
+export function eventually<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
+  return waitUntil(what, check, timeoutMs, everyMs);
 }

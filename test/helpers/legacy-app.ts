@@ -11,14 +11,14 @@ import type { Database } from '../../src/db/connection.js';
 import type { Plan } from '../../src/db/schema.js';
 import { createSender, type Sender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
-import { legacyRoutes, type DashboardSessionResolver } from '../../src/legacy/routes.js';
+import { legacyRoutes } from '../../src/legacy/routes.js';
 import { issueLegacyKey } from '../../src/legacy/settings.js';
 import { withLegacyBridge } from '../../src/legacy/sink.js';
 import { createOrder, type OrderContext } from '../../src/orders/service.js';
 import type { CreateOrderBody } from '../../src/api/schemas/orders.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
 import { webhooksRoutes } from '../../src/webhooks/routes.js';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 
 export interface LegacyTestApp {
   app: FastifyInstance;
@@ -49,7 +49,6 @@ export interface LegacyTestOptions {
   pageSize?: number;
   maxOrderIds?: number;
   config?: Partial<Config>;
-  resolveDashboardSession?: DashboardSessionResolver;
 }
 
 export async function createLegacyApp(dialect: Dialect, options: LegacyTestOptions = {}): Promise<LegacyTestApp> {
@@ -80,7 +79,6 @@ export async function createLegacyApp(dialect: Dialect, options: LegacyTestOptio
             sink: outbox,
             ...(options.pageSize ? { pageSize: options.pageSize } : {}),
             ...(options.maxOrderIds ? { maxOrderIds: options.maxOrderIds } : {}),
-            ...(options.resolveDashboardSession ? { resolveDashboardSession: options.resolveDashboardSession } : {}),
           });
         },
       ],

@@ -16,7 +16,8 @@ import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.j
 import { VERSION } from '../../src/version.js';
 import { createOutbox } from '../../src/webhooks/outbox.js';
 import { webhooksRoutes } from '../../src/webhooks/routes.js';
-import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
+import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
+import { basicAuth } from './app.js';
 
 export interface User {
   storeId: number;
@@ -58,10 +59,6 @@ export const ORDER_BODY = {
   products: [{ product_code: 'A-1', product_name: 'Widget', quantity: 2, unit_price: 10.5, vat_rate: 25.5 }],
   shipping_costs: 5.9,
 };
-
-function basic(email: string, key: string): string {
-  return `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
-}
 
 /** The value of the first `name="_csrf"` field on a page. */
 export function csrfOf(html: string): string {
@@ -170,7 +167,7 @@ export async function startDashboard(dialect: Dialect, options: DashboardTestOpt
     const name = `shop-${counter}`;
     const store = await createStore(database.kysely, { name, plan, timezone });
     const u = await createApiUser(database.kysely, name, `${name}@test.example`);
-    return { storeId: store.id, storeName: name, userId: u.userId, email: u.email, apiKey: u.apiKey, auth: basic(u.email, u.apiKey) };
+    return { storeId: store.id, storeName: name, userId: u.userId, email: u.email, apiKey: u.apiKey, auth: basicAuth(u.email, u.apiKey) };
   };
   const main = await addStore();
 
