@@ -25,12 +25,12 @@ import { applyConnectionLimits, httpServerOptions } from './api/http-server.js';
 import { RequestLog } from './api/request-log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
-import { listenRoutes } from './toolkit/server/listen-route.js';
+import { listenRoutes } from './api/routes/listen.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import { legacyRoutes } from './legacy/routes.js';
 import { withLegacyBridge } from './legacy/sink.js';
 import { createOutbox } from './webhooks/outbox.js';
-import { webhooksRoutes } from './webhooks/routes.js';
+import { webhooksRoutes } from './api/routes/webhooks.js';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -28,7 +28,7 @@ import { ordersDocument } from './order-xml.js';
 import { parseFlag, parseId, parseIdList, parseText, parseUnixSeconds, RawBody, readParams, type Params } from './params.js';
 import { findLegacyStore, findStoreByLegacyKey, type LegacyStore } from './settings.js';
 import { automaticPostTarget, insertLegacyMessage } from './sink.js';
-import { XML_CONTENT_TYPE } from './topic.js';
+import { XML_CONTENT_TYPE } from '../webhooks/topics.js';
 import { el, xmlDocument, type AttrValue } from './xml.js';
 
 /**

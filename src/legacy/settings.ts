@@ -15,7 +15,7 @@ import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { DomainError } from '../errors.js';
 import { nowMs } from '../time.js';
 import { checkTargetUrl, type SubscriptionPolicy } from '../webhooks/subscriptions.js';
-import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../webhooks/topics.js';
 
 type Db = Kysely<Schema>;
 

@@ -21,7 +21,7 @@ import { WAKE_CHANNEL, type Outbox } from '../webhooks/outbox.js';
 import { recordChange } from './change-log.js';
 import { ordersDocument } from './order-xml.js';
 import { methodNames } from '../orders/methods.js';
-import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../webhooks/topics.js';
 
 /** Orders created by this `source` are the ones MyCashflow's extension did not POST. */
 export const API_SOURCE = 'api';

@@ -5,25 +5,19 @@
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
 import { sql } from 'kysely';
-import type { OrderExpand } from '../api/schemas/orders.js';
+import type { OrderExpand } from '../orders/contract.js';
 import { newMessageRow } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink, OrderTopic } from '../orders/events.js';
 import { renderOrder } from '../orders/render.js';
+import { appendStoreEvents } from '../store-events/writer.js';
 import { isoTime } from '../time.js';
 import type { MessageBody } from './topics.js';
 
 /** PostgreSQL channel that wakes every dispatcher when messages commit. */
 export const WAKE_CHANNEL = 'storehook_messages';
-
-/**
- * Advisory lock (class, 0) every writer of `store_events` holds shared from before its id is drawn
- * until commit (PostgreSQL). The live stream takes it exclusively for an instant to learn an id
- * below which every row is final, so a slow transaction's smaller id is never skipped.
- */
-export const STORE_EVENTS_LOCK = 0x53484556;
 
 export interface Outbox extends OrderEventSink {
   /** called after a commit that added messages (in-process wake-up). */
@@ -50,11 +44,7 @@ export function createOutbox(): Outbox {
       if (topics.length === 0) return;
       // The store's event feed (one row per topic), whether or not anything subscribes.
       const storeId = agg.order.store_id;
-      if (tx.dialect === 'postgres') await sql`select pg_advisory_xact_lock_shared(${STORE_EVENTS_LOCK}, 0)`.execute(tx.db);
-      await tx.db
-        .insertInto('store_events')
-        .values(topics.map((topic) => ({ store_id: storeId, topic, order_id: agg.order.id, created_at: occurredAt })))
-        .execute();
+      await appendStoreEvents(tx, storeId, agg.order.id, topics, occurredAt);
       tx.afterCommit(() => {
         for (const l of eventListeners) l(storeId);
       });

@@ -1,7 +1,7 @@
 /** Subscriptions: validation (SPEC §3) and storage, always scoped by store. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Subscription } from '../api/schemas/webhooks.js';
+import type { Subscription } from './contract.js';
 import type { Database } from '../db/connection.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
@@ -9,8 +9,7 @@ import { GuardError, ResolveError, type NetworkGuard } from '../delivery/network
 import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
-import { LEGACY_ORDER_XML_TOPIC } from '../legacy/topic.js';
-import { findTopic, TOPICS } from './topics.js';
+import { findTopic, LEGACY_ORDER_XML_TOPIC, TOPICS } from './topics.js';
 
 type Db = Kysely<Schema>;
 

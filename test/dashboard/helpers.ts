@@ -15,7 +15,7 @@ import { createSender, type Sender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
 
 export interface User {

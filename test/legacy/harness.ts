@@ -15,9 +15,9 @@ import { legacyRoutes, type DashboardSessionResolver } from '../../src/legacy/ro
 import { issueLegacyKey } from '../../src/legacy/settings.js';
 import { withLegacyBridge } from '../../src/legacy/sink.js';
 import { createOrder, type OrderContext } from '../../src/orders/service.js';
-import type { CreateOrderBody } from '../../src/api/schemas/orders.js';
+import type { CreateOrderBody } from '../../src/orders/contract.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
 
 export interface LegacyTestApp {

@@ -15,7 +15,7 @@ import type { Database } from '../../src/db/connection.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from '../helpers/database.js';
 
 export interface HarnessOptions {

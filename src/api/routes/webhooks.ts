@@ -1,24 +1,24 @@
 /** The Webhooks API (SPEC §3), mounted inside the authenticated /api/v1 scope. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DEFAULT_PAGE_SIZE, listMeta } from '../api/paging.js';
-import { parseTimeParam } from '../api/query.js';
-import { errorResponses, Many, One, PageQuery } from '../api/schemas/common.js';
-import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../api/schemas/webhooks.js';
-import type { Config } from '../config.js';
-import type { Database } from '../db/connection.js';
-import { deliverNow } from '../delivery/deliver-now.js';
-import type { Sender } from '../delivery/http-sender.js';
-import type { NetworkGuard } from '../delivery/network-guard.js';
-import { discardHeld, heldCounts, recoverFailed } from '../delivery/queue.js';
-import { conflict, invalid } from '../errors.js';
-import { isoTime, nowMs } from '../time.js';
-import { uuidFingerprint } from '../log.js';
-import { VERSION } from '../version.js';
-import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
-import { sendTestMessage } from './test-message.js';
-import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, renderSubscription, updateSubscription, type SubscriptionPolicy } from './subscriptions.js';
-import { exampleMessage, TOPICS } from './topics.js';
+import { DEFAULT_PAGE_SIZE, listMeta } from '../paging.js';
+import { parseTimeParam } from '../query.js';
+import { errorResponses, Many, One, PageQuery } from '../schemas/common.js';
+import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../../webhooks/contract.js';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/connection.js';
+import { deliverNow } from '../../delivery/deliver-now.js';
+import type { Sender } from '../../delivery/http-sender.js';
+import type { NetworkGuard } from '../../delivery/network-guard.js';
+import { discardHeld, heldCounts, recoverFailed } from '../../delivery/queue.js';
+import { conflict, invalid } from '../../errors.js';
+import { isoTime, nowMs } from '../../time.js';
+import { uuidFingerprint } from '../../log.js';
+import { VERSION } from '../../version.js';
+import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from '../../webhooks/deliveries.js';
+import { sendTestMessage } from '../../webhooks/test-message.js';
+import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, renderSubscription, updateSubscription, type SubscriptionPolicy } from '../../webhooks/subscriptions.js';
+import { exampleMessage, TOPICS } from '../../webhooks/topics.js';
 
 export interface WebhooksRoutesOptions {
   database: Database;
