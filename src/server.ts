@@ -30,6 +30,7 @@ import { dashboardRoutes } from './dashboard/plugin.js';
 import { legacyRoutes } from './legacy/routes.js';
 import { withLegacyBridge } from './legacy/sink.js';
 import { createOutbox } from './webhooks/outbox.js';
+import { webhookOperationsFor } from './webhooks/operations.js';
 import { webhooksRoutes } from './api/routes/webhooks.js';
 
 export interface RunningServer {
@@ -105,13 +106,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         onAttempt: metrics.onAttempt,
       });
       const d = dispatcher;
-      outbox.onCommitted(() => d.wake());
+      outbox.onWake(() => d.wake());
       if (config.databaseUrl) wake = listenForWakeups(config.databaseUrl, () => d.wake(), log);
       d.start();
     }
     const s = sender;
     const d = dispatcher;
     if (options.api) {
+      // One service for what the front ends do to messages; `wake` tells this process's
+      // dispatcher (if any) that messages became due: requeued, resumed, or a retry scheduled.
+      const webhooks = webhookOperationsFor({ database, sender: s, guard, config, version: VERSION, wake: () => d?.wake() });
       // One failed-login limit per address and one rate per user, whichever surface is used.
       const limiters = createLimiters(database, config);
       app = await buildApp({
@@ -122,7 +126,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         limiters,
         apiV1Plugins: [
           async (api) => {
-            await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
+            await api.register(webhooksRoutes, { database, webhooks });
           },
           async (api) => {
             await api.register(listenRoutes, { database, outbox });
@@ -131,10 +135,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ],
         rootPlugins: [
           async (root) => opsRoutes(root, { database, metrics, role }),
-          async (root) => dashboardRoutes(root, { database, config, sender: s, guard, limiters, onRequeued: () => d?.wake() }),
+          async (root) => dashboardRoutes(root, { database, config, webhooks, limiters }),
           // The old XML Webhooks extension at /webhooks/*. TODO(dashboard): pass resolveDashboardSession (src/legacy/routes.ts).
           async (root) => {
-            await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, limiters, onQueued: () => d?.wake() });
+            await root.register(legacyRoutes, { database, config, webhooks, sink: outbox, limiters });
           },
           // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],

@@ -22,7 +22,8 @@ import { createOrder } from '../../src/orders/service.js';
 import type { CreateOrderBody } from '../../src/orders/contract.js';
 import { newMessageId } from '../../src/delivery/signer.js';
 import { newMessageRow } from '../../src/delivery/queue.js';
-import { createOutbox, renderMessageBody, WAKE_CHANNEL } from '../../src/webhooks/outbox.js';
+import { WAKE_CHANNEL } from '../../src/db/channels.js';
+import { createOutbox, renderMessageBody } from '../../src/webhooks/outbox.js';
 import { onCleanup } from './cleanup.js';
 
 export const TOPIC = 'order.created';

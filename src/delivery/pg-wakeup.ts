@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { WAKE_CHANNEL } from '../webhooks/outbox.js';
+import { WAKE_CHANNEL } from '../db/channels.js';
 
 export interface WakeListener {
   close(): Promise<void>;

@@ -6,8 +6,9 @@
  */
 import { sql } from 'kysely';
 import type { OrderExpand } from '../orders/contract.js';
-import { newMessageRow } from '../delivery/queue.js';
+import { enqueueMessage, newMessageRow, type NewMessage } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
+import { WAKE_CHANNEL } from '../db/channels.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink, OrderTopic } from '../orders/events.js';
@@ -16,12 +17,9 @@ import { appendStoreEvents } from '../store-events/writer.js';
 import { isoTime } from '../time.js';
 import type { MessageBody } from './topics.js';
 
-/** PostgreSQL channel that wakes every dispatcher when messages commit. */
-export const WAKE_CHANNEL = 'storehook_messages';
-
 export interface Outbox extends OrderEventSink {
-  /** called after a commit that added messages (in-process wake-up). */
-  onCommitted(listener: () => void): void;
+  /** called after a commit that added due messages: the in-process wake-up of the dispatcher. */
+  onWake(listener: () => void): void;
   /** called after a commit that appended store events (the live stream of `storehook listen`). */
   onEvents(listener: (storeId: number) => void): void;
 }
@@ -31,6 +29,11 @@ export function renderMessageBody(messageId: string, topic: string, createdAt: n
   return JSON.stringify(body);
 }
 
+/** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id. */
+export function queueMessage(db: Tx['db'], message: Omit<NewMessage, 'messageId'>): Promise<number> {
+  return enqueueMessage(db, { ...message, messageId: newMessageId() });
+}
+
 export function createOutbox(): Outbox {
   const listeners: (() => void)[] = [];
   const eventListeners: ((storeId: number) => void)[] = [];
@@ -38,7 +41,7 @@ export function createOutbox(): Outbox {
     for (const l of listeners) l();
   };
   return {
-    onCommitted: (listener) => void listeners.push(listener),
+    onWake: (listener) => void listeners.push(listener),
     onEvents: (listener) => void eventListeners.push(listener),
     async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {
       if (topics.length === 0) return;
