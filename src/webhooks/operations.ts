@@ -21,7 +21,6 @@ import { createSubscription, deleteSubscription, subscriptionPolicy, updateSubsc
 import { TEST_TOPIC } from './topics.js';
 
 export type { DeliverNowResult } from '../delivery/deliver-now.js';
-export type { AttemptResult } from '../delivery/attempt.js';
 
 /**
  * How long a message sent now stays claimed: the request may take the whole request timeout, and
