@@ -112,7 +112,7 @@ it('finds a failed message from the overview, sees why, resends it and sees it d
   await page.getByLabel('order.created', { exact: false }).check();
   await page.getByRole('button', { name: 'Next: receiver URL and contents' }).click();
   await page.getByLabel('Receiver URL').fill(receiver.url);
-  await page.getByLabel('products').check();
+  await page.getByLabel('products', { exact: true }).check();
   await page.getByRole('button', { name: 'Create subscription' }).click();
   await page.getByText('Subscription created: order.created messages now go to').waitFor();
   await shot(page, 'subscription');
