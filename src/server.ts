@@ -24,12 +24,14 @@ import { applyConnectionLimits, httpServerOptions } from './api/http-server.js';
 import { RequestLog } from './api/request-log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
-import { listenRoutes } from './toolkit/server/listen-route.js';
+import { listenRoutes } from './api/routes/listen.js';
 import { dashboardRoutes } from './dashboard/plugin.js';
 import { legacyRoutes } from './legacy/routes.js';
 import { withLegacyBridge } from './legacy/sink.js';
-import { createOutbox, WAKE_CHANNEL } from './webhooks/outbox.js';
-import { webhooksRoutes } from './webhooks/routes.js';
+import { WAKE_CHANNEL } from './db/channels.js';
+import { createOutbox } from './webhooks/outbox.js';
+import { webhookOperationsFor } from './webhooks/operations.js';
+import { webhooksRoutes } from './api/routes/webhooks.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -104,7 +106,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         onAttempt: metrics.onAttempt,
       });
       const d = dispatcher;
-      outbox.onCommitted(() => d.wake());
+      outbox.onWake(() => d.wake());
       // Commits of other processes (PostgreSQL); this process's own commits wake it through the outbox.
       wake = database.listen(WAKE_CHANNEL, () => d.wake(), log);
       d.start();
@@ -112,6 +114,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const s = sender;
     const d = dispatcher;
     if (options.api) {
+      // One service for what the front ends do to messages; `wake` tells this process's
+      // dispatcher (if any) that messages became due: requeued, resumed, or a retry scheduled.
+      const webhooks = webhookOperationsFor({ database, sender: s, guard, config, version: VERSION, wake: () => d?.wake() });
       // One failed-login limit per address and one rate per user, whichever surface is used.
       const limiters = createLimiters(database, config);
       app = await buildApp({
@@ -122,7 +127,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         limiters,
         apiV1Plugins: [
           async (api) => {
-            await api.register(webhooksRoutes, { database, config, sender: s, guard, onRequeued: () => d?.wake() });
+            await api.register(webhooksRoutes, { database, webhooks });
           },
           async (api) => {
             await api.register(listenRoutes, { database, outbox });
@@ -131,10 +136,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         ],
         rootPlugins: [
           async (root) => opsRoutes(root, { database, metrics, role }),
-          async (root) => dashboardRoutes(root, { database, config, sender: s, guard, limiters, onRequeued: () => d?.wake() }),
+          async (root) => dashboardRoutes(root, { database, config, webhooks, limiters }),
           // The old XML Webhooks extension at /webhooks/*.
           async (root) => {
-            await root.register(legacyRoutes, { database, config, sender: s, sink: outbox, limiters, onQueued: () => d?.wake() });
+            await root.register(legacyRoutes, { database, config, webhooks, sink: outbox, limiters });
           },
           // (plugins outside /api go here, one entry each: health, metrics, dashboard, legacy bridge)
         ],

@@ -19,10 +19,11 @@ import { createApiUser, createStore } from '../../src/admin/stores.js';
 import { openDatabase, sqliteFilePath, type Database } from '../../src/db/connection.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { createOrder } from '../../src/orders/service.js';
-import type { CreateOrderBody } from '../../src/api/schemas/orders.js';
+import type { CreateOrderBody } from '../../src/orders/contract.js';
 import { newMessageId } from '../../src/delivery/signer.js';
 import { newMessageRow } from '../../src/delivery/queue.js';
-import { createOutbox, renderMessageBody, WAKE_CHANNEL } from '../../src/webhooks/outbox.js';
+import { WAKE_CHANNEL } from '../../src/db/channels.js';
+import { createOutbox, renderMessageBody } from '../../src/webhooks/outbox.js';
 import { onCleanup } from './cleanup.js';
 
 export const TOPIC = 'order.created';

@@ -39,7 +39,7 @@ import type {
   QuickProcessBody,
   Shipment,
   ShipmentDocument,
-} from '../api/schemas/orders.js';
+} from '../orders/contract.js';
 import type {
   Attempt,
   CreateSubscriptionBody,
@@ -52,7 +52,7 @@ import type {
   SendOutcome,
   Subscription,
   Topic,
-} from '../api/schemas/webhooks.js';
+} from '../webhooks/contract.js';
 import type { Static } from 'typebox';
 import type { OrderRangeField, OrderSortField } from '../orders/list.js';
 

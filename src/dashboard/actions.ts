@@ -1,15 +1,14 @@
 /** Dashboard actions that send now: the test message and resend, through the same code as the API. */
 import { STATUS_CODES } from 'node:http';
 import type { SubscriptionRow } from '../db/schema.js';
-import type { DeliverNowResult } from '../delivery/deliver-now.js';
-import { sendTestMessage as sendSubscriptionTest } from '../webhooks/test-message.js';
+import type { DeliverNowResult } from '../webhooks/operations.js';
 import type { DashboardContext } from './context.js';
 import type { Flash } from './sessions.js';
 import { formatDuration, formatLocal } from './time.js';
 
 /** The test message, exactly as `POST /api/v1/webhooks/{uuid}/test` sends it. */
 export function sendTestMessage(ctx: DashboardContext, sub: SubscriptionRow): Promise<{ messageId: string; sent: DeliverNowResult }> {
-  return sendSubscriptionTest(ctx.database, ctx.sender, ctx.sendSettings, sub, ctx.now());
+  return ctx.webhooks.sendTest(sub, ctx.now());
 }
 
 /** The flash message that reports a send (test or resend). */

@@ -4,9 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import type { Schema } from '../db/schema.js';
-import type { Sender } from '../delivery/http-sender.js';
 import { DomainError } from '../errors.js';
-import type { SubscriptionPolicy } from '../webhooks/subscriptions.js';
+import type { WebhookOperations } from '../webhooks/operations.js';
 import { html, type HtmlValue } from './html.js';
 import { page, type Section } from './layout.js';
 import type { Flash, Session, SessionStore } from './sessions.js';
@@ -15,12 +14,9 @@ export interface DashboardContext {
   database: Database;
   db: Kysely<Schema>;
   config: Config;
-  sender: Sender;
-  policy: SubscriptionPolicy;
+  /** the process's webhook operations (send now, recover, discard held, subscription changes). */
+  webhooks: WebhookOperations;
   sessions: SessionStore;
-  /** settings for sending a message now (resend, test), as the API uses them. */
-  sendSettings: { retryBaseMs: number; version: string; workerId: string; leaseMs: number };
-  onRequeued: () => void;
   now: () => number;
 }
 

@@ -11,10 +11,8 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { classifyFault, isClientAbort } from '../db/faults.js';
 import type { Plan } from '../db/schema.js';
-import type { Sender } from '../delivery/http-sender.js';
-import type { NetworkGuard } from '../delivery/network-guard.js';
 import { DomainError } from '../errors.js';
-import { VERSION } from '../version.js';
+import type { WebhookOperations } from '../webhooks/operations.js';
 import { attachSession, field, maybeSession, param, type DashboardContext } from './context.js';
 import { html, path, type HtmlValue } from './html.js';
 import { CONTENT_SECURITY_POLICY, page } from './layout.js';
@@ -28,10 +26,8 @@ import { clearCookie, DEFAULT_SESSION_TIMES, parseCookies, randomToken, sameToke
 export interface DashboardOptions {
   database: Database;
   config: Config;
-  sender: Sender;
-  guard: NetworkGuard;
-  /** messages were put back in the queue (recover, enable, a failed resend): wake the dispatcher. */
-  onRequeued?: () => void;
+  /** the process's webhook operations, shared with the JSON API. */
+  webhooks: WebhookOperations;
   /** the process's shared limiters; default: a failed-login limit of the dashboard's own. */
   limiters?: Limiters;
   /** session lifetimes (tests shorten them). */
@@ -75,11 +71,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
     database,
     db: database.kysely,
     config,
-    sender: options.sender,
-    policy: { guard: options.guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions },
+    webhooks: options.webhooks,
     sessions,
-    sendSettings: { retryBaseMs: config.retryBaseMs, version: VERSION, workerId: `dashboard:${process.pid}`, leaseMs: config.requestTimeoutMs + 30_000 },
-    onRequeued: options.onRequeued ?? (() => undefined),
     now,
   };
 

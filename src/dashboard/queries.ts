@@ -2,8 +2,8 @@
 import { STATUS_CODES } from 'node:http';
 import { sql, type Kysely } from 'kysely';
 import type { AttemptRow, Schema, SubscriptionRow } from '../db/schema.js';
-import { heldCounts } from '../delivery/queue.js';
 import { LISTED_COLUMNS, messagesOf, newestFirstPage, type ListedMessage } from '../webhooks/deliveries.js';
+import type { WebhookOperations } from '../webhooks/operations.js';
 
 export type { ListedMessage };
 
@@ -192,7 +192,7 @@ export interface TroubledSubscription {
 }
 
 /** Subscriptions with failed or retrying messages, and disabled ones; worst first. */
-export async function troubledSubscriptions(db: Db, storeId: number): Promise<TroubledSubscription[]> {
+export async function troubledSubscriptions(db: Db, storeId: number, webhooks: Pick<WebhookOperations, 'heldCounts'>): Promise<TroubledSubscription[]> {
   const counts = await db
     .selectFrom('webhook_messages')
     .select(['subscription_uuid', 'status', (eb) => eb.fn.countAll<number>().as('n')])
@@ -214,7 +214,7 @@ export async function troubledSubscriptions(db: Db, storeId: number): Promise<Tr
     .where((eb) => eb.or([eb('status', '=', 'disabled'), ...(bySub.size ? [eb('uuid', 'in', [...bySub.keys()])] : [])]))
     .orderBy('created_at')
     .execute();
-  const held = await heldCounts(db, storeId, subs.filter((s) => s.status === 'disabled').map((s) => s.uuid));
+  const held = await webhooks.heldCounts(db, storeId, subs.filter((s) => s.status === 'disabled').map((s) => s.uuid));
   const out: TroubledSubscription[] = [];
   for (const subscription of subs) {
     const c = bySub.get(subscription.uuid) ?? { failed: 0, retrying: 0 };

@@ -6,7 +6,7 @@ import type { ClaimedMessage, AttemptRecord, Outcome } from './queue.js';
 import type { Sender, SendResult } from './http-sender.js';
 import { nextAttemptAt, parseRetryAfter } from './schedule.js';
 import { deliveryHeaders, sign, signingKeyFromUuid } from './signer.js';
-import { TEST_TOPIC } from '../webhooks/topics.js';
+import { TEST_TOPIC } from './message-kinds.js';
 
 export interface AttemptSettings {
   retryBaseMs: number;

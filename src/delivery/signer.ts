@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { computeSignature, isUuid } from '../sdk/verify.js';
-import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from '../legacy/topic.js';
+import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from './message-kinds.js';
 
 /** HMAC key for a subscription: the UTF-8 bytes of its lowercase uuid. */
 export function signingKeyFromUuid(uuid: string): Buffer {

@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { AdminError, findStore } from '../admin/stores.js';
 import { print, withDatabase, withSettings } from '../commands/support.js';
 import type { SettingName } from '../config.js';
-import { NetworkGuard } from '../delivery/network-guard.js';
 import { isoTime } from '../time.js';
+import { subscriptionPolicy } from '../webhooks/subscriptions.js';
 import { clearPostUrl, disableLegacy, issueLegacyKey, legacyStatus, setIncludeApiOrders, setPostUrl, type LegacyStatus } from './settings.js';
 
 const SETTING_NAMES: SettingName[] = ['databaseUrl', 'dataDir', 'logLevel', 'sqliteSync', 'allowTargets', 'httpsOnly'];
@@ -86,7 +86,7 @@ export function registerLegacyCommands(stores: Command): void {
         if (opts.postUrl !== undefined && opts.clearPostUrl) throw new AdminError('give --post-url or --clear-post-url, not both');
         let status: LegacyStatus | undefined;
         if (typeof opts.postUrl === 'string') {
-          const policy = { guard: new NetworkGuard(cfg.allowTargets), httpsOnly: cfg.httpsOnly, maxSubscriptions: cfg.maxSubscriptions };
+          const policy = subscriptionPolicy(cfg);
           status = await setPostUrl(db, policy, store, opts.postUrl);
         }
         if (opts.clearPostUrl) status = await clearPostUrl(db, store);

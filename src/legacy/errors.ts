@@ -4,7 +4,7 @@
  * holding a readable message, with a fitting HTTP status. Never HTML, never JSON.
  */
 import type { FastifyReply } from 'fastify';
-import { XML_CONTENT_TYPE } from './topic.js';
+import { XML_CONTENT_TYPE } from '../webhooks/topics.js';
 import { el, xmlDocument } from './xml.js';
 
 export class LegacyError extends Error {

@@ -12,8 +12,6 @@ import { createLimiters, type Limiters } from '../api/limiters.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { classifyFault, isClientAbort } from '../db/faults.js';
-import { deliverNow } from '../delivery/deliver-now.js';
-import type { Sender } from '../delivery/http-sender.js';
 import { DomainError } from '../errors.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink } from '../orders/events.js';
@@ -21,24 +19,23 @@ import { methodNames } from '../orders/methods.js';
 import { findOrder, loadAggregate, loadAggregates } from '../orders/repository.js';
 import * as service from '../orders/service.js';
 import { nowMs } from '../time.js';
-import { VERSION } from '../version.js';
+import type { WebhookOperations } from '../webhooks/operations.js';
+import { XML_CONTENT_TYPE } from '../webhooks/topics.js';
 import { pageChanges, type ChangeColumn } from './change-log.js';
 import { errorDocument, LegacyError, sendXml, sendXmlError, shown } from './errors.js';
 import { ordersDocument } from './order-xml.js';
 import { parseFlag, parseId, parseIdList, parseText, parseUnixSeconds, RawBody, readParams, type Params } from './params.js';
 import { findStoreByLegacyKey, type LegacyStore } from './settings.js';
 import { automaticPostTarget, insertLegacyMessage } from './sink.js';
-import { XML_CONTENT_TYPE } from './topic.js';
 import { el, xmlDocument, type AttrValue } from './xml.js';
 
 export interface LegacyRoutesOptions {
   database: Database;
   config: Config;
-  sender: Sender;
+  /** the process's webhook operations: the `send` action sends through them. */
+  webhooks: WebhookOperations;
   /** the same sink as the API's (the wrapped outbox), so `process` emits the same JSON webhooks. */
   sink: OrderEventSink;
-  /** a message was queued for a retry: wake the dispatcher. */
-  onQueued?: () => void;
   /** the process's shared limiters (failed logins per address, request rate); default: its own. */
   limiters?: Limiters;
   /** orders per `changes` page before it is cut at a second boundary (default 250). */
@@ -73,12 +70,11 @@ export const legacyRoutes: FastifyPluginAsync<LegacyRoutesOptions> = async (app,
 };
 
 async function registerScope(scope: FastifyInstance, options: LegacyRoutesOptions): Promise<void> {
-  const { database, config, sender, sink } = options;
+  const { database, config, webhooks, sink } = options;
   const db = database.kysely;
   const pageSize = options.pageSize ?? LEGACY_PAGE_SIZE;
   const maxOrderIds = options.maxOrderIds ?? LEGACY_MAX_ORDER_IDS;
   const { loginFailures: failures, perUser: perStore } = options.limiters ?? createLimiters(database, config);
-  const sendSettings = { retryBaseMs: config.retryBaseMs, version: VERSION, workerId: `legacy:${process.pid}`, leaseMs: config.requestTimeoutMs + 30_000 };
 
   // Form bodies (urlencoded or multipart, any charset) are read by params.ts; nothing here is JSON.
   scope.removeAllContentTypeParsers();
@@ -250,15 +246,14 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     }
     // A new message with the order as it is now, sent at once through the delivery engine.
     const now = nowMs();
-    const rowId = await insertLegacyMessage(db, agg, target, now, now + sendSettings.leaseMs);
-    const sent = await deliverNow(database, sender, rowId, storeId, sendSettings);
+    const rowId = await insertLegacyMessage(db, agg, target, now, now + webhooks.leaseMs);
+    const sent = await webhooks.deliverNow(rowId, storeId);
     if (sent.status === 'busy') throw new LegacyError(409, 'The POST is being sent by another process right now; try again in a moment.');
     const { attempt, outcome } = sent.result;
     const message = await db.selectFrom('webhook_messages').select('message_id').where('id', '=', rowId).executeTakeFirstOrThrow();
     if (outcome.kind === 'delivered') {
       return sendXml(reply, 200, success({ action: 'send', order: orderId, message_id: message.message_id, status_code: attempt.statusCode }, `Order ${orderId} was POSTed; the receiver answered ${attempt.statusCode}.`));
     }
-    options.onQueued?.();
     const why = attempt.statusCode !== null ? `the receiver answered ${attempt.statusCode}` : `${attempt.errorClass ?? 'network error'}${attempt.errorMessage ? `: ${attempt.errorMessage}` : ''}`;
     const next = outcome.kind === 'failed' && outcome.nextAttemptAt !== null ? ` It is retried automatically, next at ${new Date(outcome.nextAttemptAt).toISOString()}.` : '';
     return sendXml(reply, 502, errorDocument(`The POST of order ${orderId} failed (${why}).${next} Message ${message.message_id}.`));

@@ -11,11 +11,10 @@ import { apiKeyMatches, hashApiKey } from '../auth/api-keys.js';
 import type { Database } from '../db/connection.js';
 import type { Plan, Schema, Store } from '../db/schema.js';
 import { inTransaction } from '../db/transaction.js';
-import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { DomainError } from '../errors.js';
 import { nowMs } from '../time.js';
-import { checkTargetUrl, type SubscriptionPolicy } from '../webhooks/subscriptions.js';
-import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
+import { checkTargetUrl, holdSubscription, releaseSubscription, type SubscriptionPolicy } from '../webhooks/subscriptions.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../webhooks/topics.js';
 
 type Db = Kysely<Schema>;
 

@@ -13,15 +13,14 @@
  */
 import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
-import { enqueueMessage } from '../delivery/queue.js';
-import { newMessageId } from '../delivery/signer.js';
+import { WAKE_CHANNEL } from '../db/channels.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderTopic } from '../orders/events.js';
-import { WAKE_CHANNEL, type Outbox } from '../webhooks/outbox.js';
+import { queueMessage, type Outbox } from '../webhooks/outbox.js';
 import { recordChange } from './change-log.js';
 import { ordersDocument } from './order-xml.js';
 import { methodNames } from '../orders/methods.js';
-import { LEGACY_ORDER_XML_TOPIC } from './topic.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../webhooks/topics.js';
 
 /** Orders created by this `source` are the ones MyCashflow's extension did not POST. */
 export const API_SOURCE = 'api';
@@ -56,8 +55,7 @@ export async function automaticPostTarget(db: Tx['db'], agg: OrderAggregate, exp
  * die first, the dispatcher still sends it then.
  */
 export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, target: LegacyPostTarget, now: number, dueAt: number): Promise<number> {
-  return enqueueMessage(db, {
-    messageId: newMessageId(),
+  return queueMessage(db, {
     storeId: agg.order.store_id,
     subscriptionUuid: target.subscriptionUuid,
     topic: LEGACY_ORDER_XML_TOPIC,
@@ -77,8 +75,8 @@ export function withLegacyBridge<T extends Outbox>(inner: T): T {
   };
   return {
     ...inner,
-    onCommitted(listener: () => void) {
-      inner.onCommitted(listener);
+    onWake(listener: () => void) {
+      inner.onWake(listener);
       listeners.push(listener);
     },
     async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {

@@ -2,7 +2,7 @@
  * Turns stored rows into the API's order object, with the requested expansions. The same
  * function renders `GET /orders/{id}` and every webhook message body, so the two never differ.
  */
-import type { Order, OrderExpand, OrderProduct, TaxSummary } from '../api/schemas/orders.js';
+import type { Order, OrderExpand, OrderProduct, TaxSummary } from './contract.js';
 import { isoTime } from '../time.js';
 import type { OrderAggregate } from './aggregate.js';
 import { fromBasisPoints, fromCents } from './money.js';

@@ -2,7 +2,7 @@
  * Every change to an order, each in one transaction that also records the order's event and hands
  * the topics it emits to the event sink (the webhooks outbox). A refused change writes nothing.
  */
-import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from '../api/schemas/orders.js';
+import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from './contract.js';
 import type { Database } from '../db/connection.js';
 import type { OrderRow } from '../db/schema.js';
 import { commitStamp } from '../db/commit-clock.js';

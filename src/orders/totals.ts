@@ -3,7 +3,7 @@
  * VAT (consumer prices, as in MyCashflow). Shipping costs, payment costs and the discount are taxed
  * at the order's highest product VAT rate: a documented simplification.
  */
-import type { TaxSummary } from '../api/schemas/orders.js';
+import type { TaxSummary } from './contract.js';
 import type { OrderAggregate } from './aggregate.js';
 import { fromBasisPoints, fromCents } from './money.js';
 

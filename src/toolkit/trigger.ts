@@ -4,7 +4,7 @@
  * a realistic sample order for `order.created`, and the matching change on a fresh sample order
  * (or on `--order <id>`) for the others.
  */
-import type { CreateOrderBody, Order } from '../api/schemas/orders.js';
+import type { CreateOrderBody, Order } from '../orders/contract.js';
 import type { StorehookClient } from '../client/index.js';
 import { ORDER_TOPICS, type OrderTopic } from '../orders/events.js';
 import { EXIT, ToolkitError } from './common.js';

@@ -1,6 +1,6 @@
 /** The delivery log: messages of one subscription and their attempts, scoped by store. */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
-import type { Attempt, Delivery, DeliveryDetail } from '../api/schemas/webhooks.js';
+import type { Attempt, Delivery, DeliveryDetail } from './contract.js';
 import type { AttemptRow, MessageRow, MessageStatus, Schema } from '../db/schema.js';
 import type { AttemptRecord } from '../delivery/queue.js';
 import { notFound } from '../errors.js';

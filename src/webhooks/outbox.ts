@@ -4,30 +4,22 @@
  * subscription gets its messages too, `held` until it is enabled again; only deleting a
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
-import type { OrderExpand } from '../api/schemas/orders.js';
-import { newMessageRow } from '../delivery/queue.js';
+import type { OrderExpand } from '../orders/contract.js';
+import { enqueueMessage, newMessageRow, type NewMessage } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
-import { advisoryXactLockShared, notify } from '../db/dialect.js';
+import { WAKE_CHANNEL } from '../db/channels.js';
+import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink, OrderTopic } from '../orders/events.js';
 import { renderOrder } from '../orders/render.js';
+import { appendStoreEvents } from '../store-events/writer.js';
 import { isoTime } from '../time.js';
 import type { MessageBody } from './topics.js';
 
-/** PostgreSQL channel that wakes every dispatcher when messages commit. */
-export const WAKE_CHANNEL = 'storehook_messages';
-
-/**
- * Advisory lock (class, 0) every writer of `store_events` holds shared from before its id is drawn
- * until commit (PostgreSQL). The live stream takes it exclusively for an instant to learn an id
- * below which every row is final, so a slow transaction's smaller id is never skipped.
- */
-export const STORE_EVENTS_LOCK = 0x53484556;
-
 export interface Outbox extends OrderEventSink {
-  /** called after a commit that added messages (in-process wake-up). */
-  onCommitted(listener: () => void): void;
+  /** called after a commit that added due messages: the in-process wake-up of the dispatcher. */
+  onWake(listener: () => void): void;
   /** called after a commit that appended store events (the live stream of `storehook listen`). */
   onEvents(listener: (storeId: number) => void): void;
 }
@@ -37,6 +29,11 @@ export function renderMessageBody(messageId: string, topic: string, createdAt: n
   return JSON.stringify(body);
 }
 
+/** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id. */
+export function queueMessage(db: Tx['db'], message: Omit<NewMessage, 'messageId'>): Promise<number> {
+  return enqueueMessage(db, { ...message, messageId: newMessageId() });
+}
+
 export function createOutbox(): Outbox {
   const listeners: (() => void)[] = [];
   const eventListeners: ((storeId: number) => void)[] = [];
@@ -44,17 +41,13 @@ export function createOutbox(): Outbox {
     for (const l of listeners) l();
   };
   return {
-    onCommitted: (listener) => void listeners.push(listener),
+    onWake: (listener) => void listeners.push(listener),
     onEvents: (listener) => void eventListeners.push(listener),
     async publish(tx: Tx, agg: OrderAggregate, topics: readonly OrderTopic[], occurredAt: number) {
       if (topics.length === 0) return;
       // The store's event feed (one row per topic), whether or not anything subscribes.
       const storeId = agg.order.store_id;
-      await advisoryXactLockShared(tx, [STORE_EVENTS_LOCK, 0]);
-      await tx.db
-        .insertInto('store_events')
-        .values(topics.map((topic) => ({ store_id: storeId, topic, order_id: agg.order.id, created_at: occurredAt })))
-        .execute();
+      await appendStoreEvents(tx, storeId, agg.order.id, topics, occurredAt);
       tx.afterCommit(() => {
         for (const l of eventListeners) l(storeId);
       });

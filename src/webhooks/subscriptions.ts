@@ -1,17 +1,17 @@
 /** Subscriptions: validation (SPEC §3) and storage, always scoped by store. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Subscription } from '../api/schemas/webhooks.js';
+import type { Config } from '../config.js';
+import type { Subscription } from './contract.js';
 import type { Database } from '../db/connection.js';
 import { lockRows } from '../db/dialect.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
-import { GuardError, ResolveError, type NetworkGuard } from '../delivery/network-guard.js';
+import { GuardError, NetworkGuard, ResolveError } from '../delivery/network-guard.js';
 import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
-import { LEGACY_ORDER_XML_TOPIC } from '../legacy/topic.js';
-import { findTopic, TOPICS } from './topics.js';
+import { findTopic, LEGACY_ORDER_XML_TOPIC, TOPICS } from './topics.js';
 
 type Db = Kysely<Schema>;
 
@@ -19,6 +19,31 @@ export interface SubscriptionPolicy {
   guard: NetworkGuard;
   httpsOnly: boolean;
   maxSubscriptions: number;
+}
+
+/** The policy as the settings give it; `guard` is the sender's when there is one, so both allow the same targets. */
+export function subscriptionPolicy(config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions'>, guard = new NetworkGuard(config.allowTargets)): SubscriptionPolicy {
+  return { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions };
+}
+
+// Front ends (the legacy bridge's settings) hold and release a subscription's messages through here.
+export { holdSubscription, releaseSubscription } from '../delivery/queue.js';
+
+export interface SubscriptionOwner {
+  storeId: number;
+  userId: number;
+}
+
+export interface NewSubscription {
+  topic: string;
+  expands?: string[] | undefined;
+  url: string;
+}
+
+export interface SubscriptionPatch {
+  url?: string | undefined;
+  expands?: string[] | undefined;
+  status?: 'active' | 'disabled' | undefined;
 }
 
 /** A subscription as the API shows it; `heldCount` from heldCounts() (0 when absent). */
@@ -100,8 +125,8 @@ async function lockStoreSubscriptions(tx: Tx, storeId: number): Promise<void> {
 export async function createSubscription(
   database: Database,
   policy: SubscriptionPolicy,
-  owner: { storeId: number; userId: number },
-  input: { topic: string; expands?: string[] | undefined; url: string },
+  owner: SubscriptionOwner,
+  input: NewSubscription,
 ): Promise<SubscriptionRow> {
   if (!findTopic(input.topic)) throw invalid('topic', `unknown topic "${input.topic}"; allowed: ${TOPICS.map((t) => t.name).join(', ')}`);
   const expands = checkExpands(input.topic, input.expands);
@@ -136,7 +161,7 @@ export async function updateSubscription(
   policy: SubscriptionPolicy,
   storeId: number,
   uuid: string,
-  change: { url?: string | undefined; expands?: string[] | undefined; status?: 'active' | 'disabled' | undefined },
+  change: SubscriptionPatch,
   actor: string,
 ): Promise<SubscriptionRow> {
   const current = await findSubscription(database.kysely, storeId, uuid);

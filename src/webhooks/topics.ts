@@ -2,7 +2,7 @@
  * The topic catalogue (SPEC §3) is data: a new topic is one entry here plus the code that emits it.
  * Every topic carries the order, rendered with the subscription's `expands`.
  */
-import { ORDER_EXPANDS, type Order, type OrderExpand } from '../api/schemas/orders.js';
+import { ORDER_EXPANDS, type Order, type OrderExpand } from '../orders/contract.js';
 import type { OrderTopic } from '../orders/topics.js';
 
 export interface TopicDefinition {
@@ -21,8 +21,7 @@ export const TOPICS: readonly TopicDefinition[] = [
   { name: 'order.comment_created', description: 'A public or private comment was added to the order.', expands: ORDER_EXPANDS },
 ];
 
-/** The topic of the message `POST /webhooks/{uuid}/test` sends; not subscribable. */
-export const TEST_TOPIC = 'webhook.test';
+export { LEGACY_ORDER_XML_TOPIC, TEST_TOPIC, XML_CONTENT_TYPE } from '../delivery/message-kinds.js';
 
 export function findTopic(name: string): TopicDefinition | undefined {
   return TOPICS.find((t) => t.name === name);

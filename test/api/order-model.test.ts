@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Value } from 'typebox/value';
 import { One } from '../../src/api/schemas/common.js';
-import { Order } from '../../src/api/schemas/orders.js';
+import { Order } from '../../src/orders/contract.js';
 import { StorehookClient, type Order as ClientOrder, type OrderProduct as ClientProduct, type Payment as ClientPayment, type Shipment as ClientShipment } from '../../src/client/index.js';
 import { forEachDialect } from '../helpers/database.js';
 import { api, createOrder, ORDER_BODY, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';

@@ -15,7 +15,8 @@ import { createSender, type Sender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhookOperationsFor } from '../../src/webhooks/operations.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 import { basicAuth } from './app.js';
 
@@ -140,21 +141,19 @@ export async function startDashboard(dialect: Dialect, options: DashboardTestOpt
   const guard = new NetworkGuard(config.allowTargets);
   const sender = createSender({ guard, connectTimeoutMs: config.connectTimeoutMs, totalTimeoutMs: config.requestTimeoutMs, userAgent: `storehook/${VERSION}` });
   const requeued = { count: 0 };
-  const onRequeued = () => void (requeued.count += 1);
+  const webhooks = webhookOperationsFor({ database, sender, guard, config, version: VERSION, wake: () => void (requeued.count += 1) });
   const app = await buildApp({
     config,
     database,
     sink: createOutbox(),
     logger: false,
-    apiV1Plugins: [async (api) => void (await api.register(webhooksRoutes, { database, config, sender, guard, onRequeued }))],
+    apiV1Plugins: [async (api) => void (await api.register(webhooksRoutes, { database, webhooks }))],
     rootPlugins: [
       async (root) =>
         dashboardRoutes(root, {
           database,
           config,
-          sender,
-          guard,
-          onRequeued,
+          webhooks,
           ...(options.sessionTimes ? { sessionTimes: options.sessionTimes } : {}),
           ...(options.now ? { now: options.now } : {}),
         }),

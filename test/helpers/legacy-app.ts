@@ -15,9 +15,10 @@ import { legacyRoutes } from '../../src/legacy/routes.js';
 import { issueLegacyKey } from '../../src/legacy/settings.js';
 import { withLegacyBridge } from '../../src/legacy/sink.js';
 import { createOrder, type OrderContext } from '../../src/orders/service.js';
-import type { CreateOrderBody } from '../../src/api/schemas/orders.js';
+import type { CreateOrderBody } from '../../src/orders/contract.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhookOperationsFor } from '../../src/webhooks/operations.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 
 export interface LegacyTestApp {
@@ -58,6 +59,7 @@ export async function createLegacyApp(dialect: Dialect, options: LegacyTestOptio
   const guard = new NetworkGuard(config.allowTargets);
   const sender = createSender({ guard, connectTimeoutMs: 2000, totalTimeoutMs: 5000, userAgent: 'storehook/test' });
   const outbox = withLegacyBridge(createOutbox());
+  const webhooks = webhookOperationsFor({ database, sender, guard, config, version: 'test', wake: () => undefined });
   let app: FastifyInstance | undefined;
   try {
     app = await buildApp({
@@ -67,7 +69,7 @@ export async function createLegacyApp(dialect: Dialect, options: LegacyTestOptio
       logger: false,
       apiV1Plugins: [
         async (api) => {
-          await api.register(webhooksRoutes, { database, config, sender, guard });
+          await api.register(webhooksRoutes, { database, webhooks });
         },
       ],
       rootPlugins: [
@@ -75,7 +77,7 @@ export async function createLegacyApp(dialect: Dialect, options: LegacyTestOptio
           await root.register(legacyRoutes, {
             database,
             config,
-            sender,
+            webhooks,
             sink: outbox,
             ...(options.pageSize ? { pageSize: options.pageSize } : {}),
             ...(options.maxOrderIds ? { maxOrderIds: options.maxOrderIds } : {}),

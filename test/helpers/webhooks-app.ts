@@ -15,7 +15,8 @@ import type { Database } from '../../src/db/connection.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
-import { webhooksRoutes } from '../../src/webhooks/routes.js';
+import { webhookOperationsFor } from '../../src/webhooks/operations.js';
+import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 import { basicAuth } from './app.js';
 
@@ -94,7 +95,7 @@ export async function startHarness(dialect: Dialect, options: HarnessOptions = {
       log: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
     });
     const d = dispatcher;
-    outbox.onCommitted(() => d.wake());
+    outbox.onWake(() => d.wake());
     d.start();
   }
   const d = dispatcher;
@@ -107,13 +108,17 @@ export async function startHarness(dialect: Dialect, options: HarnessOptions = {
       async (api) => {
         await api.register(webhooksRoutes, {
           database,
-          config,
-          sender,
-          guard,
-          onRequeued: () => {
-            requeued.count += 1;
-            d?.wake();
-          },
+          webhooks: webhookOperationsFor({
+            database,
+            sender,
+            guard,
+            config,
+            version: VERSION,
+            wake: () => {
+              requeued.count += 1;
+              d?.wake();
+            },
+          }),
         });
       },
     ],

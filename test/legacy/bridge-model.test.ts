@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { setPostUrl } from '../../src/legacy/settings.js';
-import { LEGACY_ORDER_XML_TOPIC } from '../../src/legacy/topic.js';
+import { LEGACY_ORDER_XML_TOPIC } from '../../src/webhooks/topics.js';
 import { forEachDialect } from '../helpers/database.js';
 import { createLegacyApp, makeOrder, type LegacyTestApp } from '../helpers/legacy-app.js';
 import { child, childrenNamed, parseXml, textAt, type XmlTree } from '../helpers/xml-reader.js';

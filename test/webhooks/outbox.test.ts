@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { ORDER_EXPANDS } from '../../src/api/schemas/orders.js';
+import { ORDER_EXPANDS } from '../../src/orders/contract.js';
 import type { MessageRow } from '../../src/db/schema.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { isoTime } from '../../src/time.js';
@@ -78,7 +78,7 @@ forEachDialect('outbox: the topics each order change emits', (dialect) => {
   let wakes = 0;
   before(async () => {
     h = await startHarness(dialect);
-    h.outbox.onCommitted(() => void (wakes += 1));
+    h.outbox.onWake(() => void (wakes += 1));
   });
   beforeEach(async () => {
     // Every test in a store of its own, subscribed once to each topic.
@@ -312,7 +312,7 @@ forEachDialect('outbox: who gets a message', (dialect) => {
 
   test('a change with no matching subscription stores nothing and wakes nobody', async () => {
     let wakes = 0;
-    h.outbox.onCommitted(() => void (wakes += 1));
+    h.outbox.onWake(() => void (wakes += 1));
     await subscribe(h, 'order.cancelled', `${PUBLIC_TARGET}/c`);
     const id = await createOrder(h);
     assert.equal((await api(h, 'PATCH', `/api/v1/orders/${id}`, { details: 'x' })).status, 200);
@@ -353,7 +353,7 @@ forEachDialect('outbox: a change whose transaction fails leaves no trace', (dial
         },
       }),
     });
-    h.outbox.onCommitted(() => void (wakes += 1));
+    h.outbox.onWake(() => void (wakes += 1));
   });
   beforeEach(async () => {
     Object.assign(h, await h.addStore());

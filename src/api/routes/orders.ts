@@ -23,7 +23,7 @@ import {
   Payment,
   QuickProcessBody,
   Shipment,
-} from '../schemas/orders.js';
+} from '../../orders/contract.js';
 
 export interface OrdersRoutesOptions {
   database: Database;

@@ -5,9 +5,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { AttemptRow, MessageRow, SubscriptionRow } from '../../db/schema.js';
-import { deliverNow } from '../../delivery/deliver-now.js';
-import { deliveryHeaders, sign, signingKeyFromUuid } from '../../delivery/signer.js';
 import { findMessage } from '../../webhooks/deliveries.js';
+import { attemptHeaders } from '../../webhooks/signatures.js';
 import { findSubscription } from '../../webhooks/subscriptions.js';
 import { VERSION } from '../../version.js';
 import { sendFlash } from '../actions.js';
@@ -35,9 +34,7 @@ function prettyBody(body: string): string {
 
 /** The request headers of an attempt, rebuilt exactly: the signature is a function of what was sent. */
 export function headersSent(sub: SubscriptionRow, message: MessageRow, attempt: AttemptRow): Record<string, string> {
-  const timestampSec = Math.floor(attempt.started_at / 1000);
-  const signature = sign(signingKeyFromUuid(sub.uuid), message.message_id, timestampSec, message.body);
-  return deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attempt.attempt_number, version: VERSION });
+  return attemptHeaders({ subscriptionUuid: sub.uuid, messageId: message.message_id, topic: message.topic, body: message.body, startedAt: attempt.started_at, attemptNumber: attempt.attempt_number, version: VERSION });
 }
 
 const STATE_TEXT: Record<MessageState, string> = {
@@ -141,8 +138,7 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
     const { uuid, id } = request.params as MessageParams;
     const sub = await findSubscription(ctx.db, session.auth.storeId, uuid);
     const message = await findMessage(ctx.db, session.auth.storeId, sub.uuid, id);
-    const sent = await deliverNow(ctx.database, ctx.sender, message.id, session.auth.storeId, ctx.sendSettings);
-    if (sent.status === 'sent' && sent.result.outcome.kind === 'failed') ctx.onRequeued();
+    const sent = await ctx.webhooks.deliverNow(message.id, session.auth.storeId);
     request.log.info({ message: message.message_id, outcome: sent.status === 'sent' ? sent.result.outcome.kind : 'busy' }, 'message resent (dashboard)');
     return redirectWith(ctx, request, reply, messagePath(sub.uuid, message.message_id), sendFlash('Resend', sent, session.auth.timezone));
   });

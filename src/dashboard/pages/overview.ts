@@ -22,7 +22,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       messageCounts(ctx.db, auth.storeId, now - 3600_000),
       messageCounts(ctx.db, auth.storeId, now - 86_400_000),
       queueState(ctx.db, auth.storeId, now),
-      troubledSubscriptions(ctx.db, auth.storeId),
+      troubledSubscriptions(ctx.db, auth.storeId, ctx.webhooks),
       recentProblems(ctx.db, auth.storeId, 10),
       ctx.db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', auth.storeId).executeTakeFirstOrThrow(),
     ]);

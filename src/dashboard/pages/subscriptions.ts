@@ -6,10 +6,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubscriptionRow } from '../../db/schema.js';
-import { discardHeld, heldCounts, recoverFailed } from '../../delivery/queue.js';
-import { whsecFromUuid } from '../../delivery/signer.js';
 import { DomainError } from '../../errors.js';
-import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, updateSubscription } from '../../webhooks/subscriptions.js';
+import { signingSecret } from '../../webhooks/signatures.js';
+import { findSubscription, listSubscriptions } from '../../webhooks/subscriptions.js';
 import { findTopic, TOPICS, type TopicDefinition } from '../../webhooks/topics.js';
 import { sendFlash, sendTestMessage } from '../actions.js';
 import { errorList, field, fields, pageParam, param, redirectWith, render, sessionOf, type DashboardContext } from '../context.js';
@@ -89,7 +88,7 @@ function facts(sub: SubscriptionRow, tz: string, held: number): SafeHtml {
     <dt>Created</dt><dd>${timeTag(sub.created_at, tz)}</dd>
     <dt>Changed</dt><dd>${timeTag(sub.updated_at, tz)}</dd>
     <dt>ID (uuid)</dt><dd><code>${sub.uuid}</code></dd>
-    <dt>Signing secret</dt><dd><details><summary>Show</summary><p><code>${whsecFromUuid(sub.uuid)}</code></p><p class="hint">Give this to any Standard Webhooks library to verify the <code>webhook-signature</code> header. It is derived from the uuid, which is the signing key: keep both private.</p></details></dd>
+    <dt>Signing secret</dt><dd><details><summary>Show</summary><p><code>${signingSecret(sub.uuid)}</code></p><p class="hint">Give this to any Standard Webhooks library to verify the <code>webhook-signature</code> header. It is derived from the uuid, which is the signing key: keep both private.</p></details></dd>
   </dl>`;
 }
 
@@ -147,7 +146,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const { auth } = sessionOf(request);
     const page = pageParam(request.query);
     const [{ rows, total }, problems] = await Promise.all([listSubscriptions(ctx.db, auth.storeId, page, SUBSCRIPTIONS_PER_PAGE), problemCounts(ctx.db, auth.storeId)]);
-    const held = await heldCounts(ctx.db, auth.storeId, rows.map((r) => r.uuid));
+    const held = await ctx.webhooks.heldCounts(ctx.db, auth.storeId, rows.map((r) => r.uuid));
     const table = rows.length
       ? html`<div class="scroll"><table class="stack">
           <thead><tr><th scope="col">Topic</th><th scope="col">Receiver URL</th><th scope="col">State</th><th scope="col" class="num">Failed or retrying</th><th scope="col" class="num">Held</th><th scope="col">Created</th></tr></thead>
@@ -193,7 +192,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
     try {
-      const row = await createSubscription(ctx.database, ctx.policy, { storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
+      const row = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
       request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created (dashboard)');
       return redirectWith(ctx, request, reply, subscriptionPath(row.uuid), { kind: 'ok', text: `Subscription created: ${row.topic} messages now go to ${row.url}. Send a test message to check the receiver.` });
     } catch (error) {
@@ -212,7 +211,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const { filter, raw, errors } = readFilter(request.query, tz);
     const { rows, total } = errors.length ? { rows: [], total: 0 } : await listMessages(ctx.db, session.auth.storeId, sub.uuid, filter, page, MESSAGES_PER_PAGE);
     const attempts = await lastAttempts(ctx.db, session.auth.storeId, rows.map((r) => r.id));
-    const held = (await heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
+    const held = (await ctx.webhooks.heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
     const filtered = Boolean(raw.status || raw.from || raw.to);
 
     const list = rows.length
@@ -278,8 +277,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const sub = await load(request);
     const status = field(request.body, 'status');
     if (status !== 'active' && status !== 'disabled') throw new DomainError(400, 'status must be "active" or "disabled".');
-    await updateSubscription(ctx.database, ctx.policy, session.auth.storeId, sub.uuid, { status }, session.auth.email);
-    if (status === 'active') ctx.onRequeued();
+    await ctx.webhooks.updateSubscription(session.auth.storeId, sub.uuid, { status }, session.auth.email);
     const text = status === 'active' ? 'Subscription enabled: held messages are being sent now, oldest first.' : 'Subscription disabled: nothing is sent to it; its queued messages and new events are held until it is enabled again (or discarded).';
     return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), { kind: 'ok', text });
   });
@@ -318,7 +316,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
     try {
-      await updateSubscription(ctx.database, ctx.policy, session.auth.storeId, sub.uuid, { url, expands }, session.auth.email);
+      await ctx.webhooks.updateSubscription(session.auth.storeId, sub.uuid, { url, expands }, session.auth.email);
       return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), { kind: 'ok', text: 'Subscription saved.' });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.status !== 400 && error.status !== 409)) throw error;
@@ -336,7 +334,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
       .where('subscription_uuid', '=', sub.uuid)
       .where('status', 'in', ['pending', 'held'])
       .executeTakeFirstOrThrow();
-    const held = (await heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
+    const held = (await ctx.webhooks.heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
     const body = html`<h1>Delete this subscription?</h1>
       ${facts(sub, session.auth.timezone, held)}
       <div class="problem" role="alert"><p>Deleting it stops all <code>${sub.topic}</code> messages to <code>${sub.url}</code>, drops the ${Number(pending.n)} message(s) still waiting to be sent, and deletes its delivery log. This cannot be undone. To stop it for a while instead, disable it.</p></div>
@@ -350,7 +348,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
   app.post('/subscriptions/:uuid/delete', hidden, async (request, reply) => {
     const session = sessionOf(request);
     const sub = await loadEditable(request);
-    await deleteSubscription(ctx.database, session.auth.storeId, sub.uuid);
+    await ctx.webhooks.deleteSubscription(session.auth.storeId, sub.uuid);
     request.log.info({ subscription: uuidFingerprint(sub.uuid) }, 'webhook subscription deleted (dashboard)');
     return redirectWith(ctx, request, reply, '/subscriptions', { kind: 'ok', text: `Subscription to ${sub.topic} at ${sub.url} deleted.` });
   });
@@ -374,7 +372,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
       const body = html`<h1>Recover failed messages</h1><div class="problem errors" role="alert">${window}</div><p><a href="${subscriptionPath(sub.uuid)}#recover">Back to the subscription</a></p>`;
       return render(ctx, request, reply, { title: 'Recover failed messages', section: 'subscriptions', body, status: 400 });
     }
-    const count = await recoverFailed(ctx.db, session.auth.storeId, sub.uuid, window.since, window.until, ctx.now(), true);
+    const count = await ctx.webhooks.recover(session.auth.storeId, sub.uuid, { ...window, dryRun: true }, ctx.now());
     const body = html`<h1>Recover failed messages</h1>
       <p>Subscription to <code>${sub.topic}</code> at <code>${sub.url}</code>.</p>
       <p role="status"><strong>${count}</strong> failed message${count === 1 ? '' : 's'} created between ${timeTag(window.since, tz)} and ${timeTag(window.until, tz)} would be sent again (dry run: nothing has changed yet).</p>
@@ -395,8 +393,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const sub = await load(request);
     const window = readWindow(field(request.body, 'since'), field(request.body, 'until'), session.auth.timezone);
     if (typeof window === 'string') throw new DomainError(400, window);
-    const count = await recoverFailed(ctx.db, session.auth.storeId, sub.uuid, window.since, window.until, ctx.now(), false);
-    if (count > 0) ctx.onRequeued();
+    const count = await ctx.webhooks.recover(session.auth.storeId, sub.uuid, { ...window, dryRun: false }, ctx.now());
     request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'failed messages recovered (dashboard)');
     return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid, { status: 'pending' }) + '#messages', {
       kind: 'ok',
@@ -411,7 +408,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     // The count shown is the count discarded: the form carries this moment, and held messages
     // created after it (the subscription is still collecting) are kept.
     const until = ctx.now();
-    const count = await discardHeld(ctx.db, session.auth.storeId, sub.uuid, until, true);
+    const count = await ctx.webhooks.discardHeld(session.auth.storeId, sub.uuid, until, true);
     const body = html`<h1>Discard held messages?</h1>
       <p>Subscription to <code>${sub.topic}</code> at <code>${sub.url}</code> (${statusBadge(sub.status)}).</p>
       ${count > 0
@@ -431,7 +428,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const raw = field(request.body, 'until');
     const until = raw ? Date.parse(raw) : NaN;
     if (!Number.isFinite(until)) throw new DomainError(400, 'The confirmation form is missing its time; open "Discard held…" again.');
-    const count = await discardHeld(ctx.db, session.auth.storeId, sub.uuid, until, false);
+    const count = await ctx.webhooks.discardHeld(session.auth.storeId, sub.uuid, until, false);
     request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'held messages discarded (dashboard)');
     return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), {
       kind: 'ok',

@@ -1,5 +1,5 @@
 /** The one-line summary `storehook listen` prints for an event. */
-import type { Order } from '../../api/schemas/orders.js';
+import type { Order } from '../../orders/contract.js';
 
 const money = (amount: number, currency: string) => `${amount.toFixed(2)} ${currency}`;
 

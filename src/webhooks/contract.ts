@@ -1,6 +1,6 @@
 /** Webhooks API shapes (SPEC §3). */
 import { Type, type Static } from 'typebox';
-import { Order } from './orders.js';
+import { Order } from '../orders/contract.js';
 
 const Time = Type.String({ format: 'date-time' });
 const NullableTime = Type.Union([Time, Type.Null()]);

@@ -1,32 +1,23 @@
 /** The Webhooks API (SPEC §3), mounted inside the authenticated /api/v1 scope. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DEFAULT_PAGE_SIZE, listMeta } from '../api/paging.js';
-import { parseTimeParam } from '../api/query.js';
-import { errorResponses, Many, One, PageQuery } from '../api/schemas/common.js';
-import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../api/schemas/webhooks.js';
-import type { Config } from '../config.js';
-import type { Database } from '../db/connection.js';
-import { deliverNow } from '../delivery/deliver-now.js';
-import type { Sender } from '../delivery/http-sender.js';
-import type { NetworkGuard } from '../delivery/network-guard.js';
-import { discardHeld, heldCounts, recoverFailed } from '../delivery/queue.js';
-import { conflict, invalid } from '../errors.js';
-import { isoTime, nowMs } from '../time.js';
-import { uuidFingerprint } from '../log.js';
-import { VERSION } from '../version.js';
-import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from './deliveries.js';
-import { sendTestMessage } from './test-message.js';
-import { createSubscription, deleteSubscription, findSubscription, listSubscriptions, renderSubscription, updateSubscription, type SubscriptionPolicy } from './subscriptions.js';
-import { exampleMessage, TOPICS } from './topics.js';
+import { DEFAULT_PAGE_SIZE, listMeta } from '../paging.js';
+import { parseTimeParam } from '../query.js';
+import { errorResponses, Many, One, PageQuery } from '../schemas/common.js';
+import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../../webhooks/contract.js';
+import type { Database } from '../../db/connection.js';
+import { conflict, invalid } from '../../errors.js';
+import { isoTime, nowMs } from '../../time.js';
+import { uuidFingerprint } from '../../log.js';
+import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from '../../webhooks/deliveries.js';
+import type { WebhookOperations } from '../../webhooks/operations.js';
+import { findSubscription, listSubscriptions, renderSubscription } from '../../webhooks/subscriptions.js';
+import { exampleMessage, TOPICS } from '../../webhooks/topics.js';
 
 export interface WebhooksRoutesOptions {
   database: Database;
-  config: Config;
-  sender: Sender;
-  guard: NetworkGuard;
-  /** messages were put back in the queue (recover): wake the dispatcher. */
-  onRequeued?: () => void;
+  /** the process's webhook operations, shared with the dashboard and the legacy bridge. */
+  webhooks: WebhookOperations;
 }
 
 const UuidParams = Type.Object({ uuid: Type.String({ maxLength: 64 }) });
@@ -43,11 +34,9 @@ const DeliveriesQuery = Type.Object(
 );
 
 export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = async (app, options) => {
-  const { database, config, sender, guard } = options;
+  const { database, webhooks } = options;
   const db = database.kysely;
   const tags = ['webhooks'];
-  const policy: SubscriptionPolicy = { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions };
-  const sendSettings = { retryBaseMs: config.retryBaseMs, version: VERSION, workerId: `api:${process.pid}`, leaseMs: config.requestTimeoutMs + 30_000 };
 
   app.get('/webhooks/topics', {
     schema: { tags, summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
@@ -59,7 +48,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   app.post('/webhooks', {
     schema: { tags, summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
-    const row = await createSubscription(database, policy, { storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
+    const row = await webhooks.createSubscription({ storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
     request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created');
     return { data: renderSubscription(row) };
   });
@@ -70,7 +59,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const page = request.query.page ?? 1;
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
     const { rows, total } = await listSubscriptions(db, request.auth.storeId, page, pageSize);
-    const held = await heldCounts(db, request.auth.storeId, rows.map((r) => r.uuid));
+    const held = await webhooks.heldCounts(db, request.auth.storeId, rows.map((r) => r.uuid));
     return { data: rows.map((r) => renderSubscription(r, held.get(r.uuid))), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
   });
 
@@ -78,21 +67,20 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     schema: { tags, summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await findSubscription(db, request.auth.storeId, request.params.uuid);
-    return { data: renderSubscription(row, (await heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
+    return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
   });
 
   app.patch('/webhooks/:uuid', {
     schema: { tags, summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
-    const row = await updateSubscription(database, policy, request.auth.storeId, request.params.uuid, request.body, request.auth.email);
-    if (request.body.status === 'active') options.onRequeued?.();
-    return { data: renderSubscription(row, (await heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
+    const row = await webhooks.updateSubscription(request.auth.storeId, request.params.uuid, request.body, request.auth.email);
+    return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
   });
 
   app.delete('/webhooks/:uuid', {
     schema: { tags, summary: 'Remove a subscription and drop its pending and held messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
   }, async (request, reply) => {
-    await deleteSubscription(database, request.auth.storeId, request.params.uuid);
+    await webhooks.deleteSubscription(request.auth.storeId, request.params.uuid);
     return reply.code(204).send(null);
   });
 
@@ -100,7 +88,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     schema: { tags, summary: 'Send a webhook.test message now and answer with the outcome', params: UuidParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
-    const { messageId, sent } = await sendTestMessage(database, sender, sendSettings, sub, nowMs());
+    const { messageId, sent } = await webhooks.sendTest(sub, nowMs());
     if (sent.status === 'busy') throw conflict('The test message is being sent by another process; look it up in the delivery log.');
     const message = await findMessage(db, request.auth.storeId, sub.uuid, messageId);
     return { data: { delivery: renderDelivery(message), attempt: renderAttemptRecord(sent.result.attempt) } };
@@ -134,9 +122,8 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const message = await findMessage(db, request.auth.storeId, sub.uuid, request.params.id);
-    const sent = await deliverNow(database, sender, message.id, request.auth.storeId, sendSettings);
+    const sent = await webhooks.deliverNow(message.id, request.auth.storeId);
     if (sent.status === 'busy') throw conflict(`Message ${message.message_id} is being delivered right now; check its log in a moment.`);
-    if (sent.result.outcome.kind === 'failed') options.onRequeued?.();
     const after = await findMessage(db, request.auth.storeId, sub.uuid, message.message_id);
     return { data: { delivery: renderDelivery(after), attempt: renderAttemptRecord(sent.result.attempt) } };
   });
@@ -152,8 +139,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const until = parseTimeParam('until', request.body.until, request.auth.timezone, 'to') ?? now;
     if (since > until) throw invalid('since', 'is after until');
     const dryRun = request.body.dry_run ?? false;
-    const count = await recoverFailed(db, request.auth.storeId, sub.uuid, since, until, now, dryRun);
-    if (!dryRun && count > 0) options.onRequeued?.();
+    const count = await webhooks.recover(request.auth.storeId, sub.uuid, { since, until, dryRun }, now);
     return { data: { count, dry_run: dryRun, since: isoTime(since), until: isoTime(until) } };
   });
 
@@ -171,7 +157,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const until = parseTimeParam('until', request.body.until, request.auth.timezone, 'to') ?? nowMs();
     const dryRun = request.body.dry_run ?? false;
-    const count = await discardHeld(db, request.auth.storeId, sub.uuid, until, dryRun);
+    const count = await webhooks.discardHeld(request.auth.storeId, sub.uuid, until, dryRun);
     if (!dryRun) request.log.info({ subscription: uuidFingerprint(sub.uuid), count }, 'held webhook messages discarded');
     return { data: { count, dry_run: dryRun, until: isoTime(until) } };
   });

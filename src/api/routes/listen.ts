@@ -20,9 +20,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { parseExpand } from '../../api/query.js';
-import { errorResponses } from '../../api/schemas/common.js';
-import { ORDER_EXPANDS, type OrderExpand } from '../../api/schemas/orders.js';
+import { parseExpand } from '../query.js';
+import { errorResponses } from '../schemas/common.js';
+import { ORDER_EXPANDS, type OrderExpand } from '../../orders/contract.js';
 import type { Database } from '../../db/connection.js';
 import { DomainError, invalid } from '../../errors.js';
 import { loadAggregates } from '../../orders/repository.js';
@@ -30,7 +30,7 @@ import { renderOrder } from '../../orders/render.js';
 import { isoTime } from '../../time.js';
 import type { Outbox } from '../../webhooks/outbox.js';
 import { TOPICS } from '../../webhooks/topics.js';
-import { EventFeed, oldestId, pruneStoreEvents, readEvents, STORE_EVENTS_RETENTION_MS, type StoreEventRow } from './store-events.js';
+import { EventFeed, oldestId, pruneStoreEvents, readEvents, STORE_EVENTS_RETENTION_MS, type StoreEventRow } from '../../store-events/reader.js';
 
 export interface ListenRoutesOptions {
   database: Database;

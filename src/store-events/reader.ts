@@ -1,20 +1,20 @@
 /**
- * Reading the store's event feed (`store_events`, appended by the webhooks outbox in the same
+ * Reading the store's event feed (`store_events`, appended by ./writer.ts in the same
  * transaction as each order change) for the live stream behind `storehook listen`.
  *
  * The one subtle part is the *watermark*: the highest id below which every row is final. On
  * PostgreSQL ids are drawn when a transaction inserts, not when it commits, so a slow transaction
  * can commit id 10 after id 11 is already visible; a reader that moved its cursor to 11 would skip
  * 10 for ever. Writers hold a shared advisory lock from before drawing the id until commit (see
- * STORE_EVENTS_LOCK in webhooks/outbox.ts); taking it exclusively for an instant waits out every
+ * STORE_EVENTS_LOCK in ./writer.ts); taking it exclusively for an instant waits out every
  * such transaction, and `max(id)` read after that is final. SQLite has one writer at a time and
  * commits in id order, so `max(id)` is final already.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/connection.js';
-import { afterAdvisoryLockHolders } from '../../db/dialect.js';
-import type { Schema } from '../../db/schema.js';
-import { STORE_EVENTS_LOCK } from '../../webhooks/outbox.js';
+import type { Database } from '../db/connection.js';
+import { afterAdvisoryLockHolders } from '../db/dialect.js';
+import type { Schema } from '../db/schema.js';
+import { STORE_EVENTS_LOCK } from './writer.js';
 
 export interface StoreEventRow {
   id: number;

@@ -1,0 +1,82 @@
+/**
+ * The dependency rules of src/ (docs/architecture.md): `npm run depcheck`, run by .ci/run before
+ * the tests. A broken rule fails the check with the rule's name and the offending import.
+ *
+ * Layers, bottom up:
+ *   leaves  src/{config,errors,log,time,version}.ts, src/sdk/ (the signature scheme)
+ *   db      the database (connection, schema, migrations, dialect differences)
+ *   delivery the engine: queue, claim, attempt, sender, dispatcher
+ *   core    orders/, webhooks/, store-events/ (with db/ and delivery/ below them)
+ *   fronts  api/, dashboard/, legacy/, toolkit/, ops/, admin/, commands/, cli.ts, server.ts
+ */
+const LEAVES = '^src/(config|errors|log|time|version)[.]ts$';
+const CORE = '^src/(orders|webhooks|delivery|db|store-events)/';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No module imports itself back through others at run time (a cycle of type-only imports, like migrations naming their index type, is erased).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
+      name: 'no-folder-cycles',
+      comment: 'Folders depend one way: no two folders import each other, directly or around a ring.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'delivery-only-down',
+      comment: 'The delivery engine imports only db/, the leaves (config, errors, log, time, version) and sdk/ (signatures), never what sits on it.',
+      severity: 'error',
+      from: { path: '^src/delivery/' },
+      to: { path: '^src/', pathNot: ['^src/delivery/', '^src/db/', '^src/sdk/', LEAVES] },
+    },
+    {
+      name: 'db-only-down',
+      comment: 'db/ is the bottom layer: it imports only itself and the leaves.',
+      severity: 'error',
+      from: { path: '^src/db/' },
+      to: { path: '^src/', pathNot: ['^src/db/', LEAVES] },
+    },
+    {
+      name: 'only-db-imports-drivers',
+      comment: 'SQLite or PostgreSQL is decided in db/: only db/ imports the drivers pg and better-sqlite3.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/db/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], path: '^(pg|better-sqlite3)$|node_modules/(pg|better-sqlite3)/' },
+    },
+    {
+      name: 'orders-not-to-api',
+      comment: 'orders/ owns the Order contract; the HTTP API imports it, never the other way round.',
+      severity: 'error',
+      from: { path: '^src/orders/' },
+      to: { path: '^src/api/' },
+    },
+    {
+      name: 'core-not-to-front-ends',
+      comment: 'The core (orders, webhooks, store-events, delivery, db) knows nothing of its front ends: the legacy bridge plugs in through the OrderEventSink decorator.',
+      severity: 'error',
+      from: { path: CORE },
+      to: { path: '^src/(legacy|dashboard|api|toolkit|ops|admin|commands|client)/|^src/(server|cli)[.]ts$' },
+    },
+    {
+      name: 'no-orphans',
+      comment: 'A module nothing imports is dead code (entry points and the published subpaths excepted).',
+      severity: 'error',
+      from: { orphan: true, pathNot: ['[.]d[.]ts$', '^src/cli[.]ts$', '^src/sdk/verify[.]ts$', '^src/client/index[.]ts$'] },
+      to: {},
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
