@@ -22,6 +22,7 @@ import { VERSION } from './version.js';
 import { registerErrorHandling } from './api/errors.js';
 import { applyConnectionLimits, httpServerOptions } from './api/http-server.js';
 import { RequestLog } from './api/request-log.js';
+import { timeRequests } from './ops/http-metrics.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import { listenRoutes } from './api/routes/listen.js';
@@ -125,6 +126,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         sink: outbox,
         logger: log,
         limiters,
+        instrument: (root) => timeRequests(root, metrics),
         apiV1Plugins: [
           async (api) => {
             await api.register(webhooksRoutes, { database, webhooks });
@@ -148,6 +150,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // A worker serves only health and metrics.
       const workerApp = Fastify({ loggerInstance: log, logController: new RequestLog(config.logRequests), ...httpServerOptions(config) }) as unknown as FastifyInstance;
       applyConnectionLimits(workerApp, config);
+      timeRequests(workerApp, metrics);
       registerErrorHandling(workerApp);
       await workerApp.register(async (root) => opsRoutes(root, { database, metrics, role }));
       app = workerApp;

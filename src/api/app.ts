@@ -35,6 +35,8 @@ export interface AppDeps {
   limiters?: Limiters;
   /** a logger to use; false for none; default: a pino logger at the configured level. */
   logger?: FastifyBaseLogger | false;
+  /** installs hooks before any route exists, so they see every route (e.g. request metrics). */
+  instrument?: (app: FastifyInstance) => void;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -67,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   applyConnectionLimits(app, deps.config);
+  deps.instrument?.(app);
   app.addHook('onRoute', assignBodyLimit);
   registerErrorHandling(app);
   // MyCashflow refuses a trailing slash; answer that before authentication so the hint is seen.

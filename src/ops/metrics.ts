@@ -1,24 +1,35 @@
 /**
  * Prometheus metrics (`GET /metrics`). Counters and histograms are fed by the dispatcher's
- * observers; queue gauges are read from the database at scrape time, so every process reports
- * the same shared queue and nothing drifts.
+ * observers and the HTTP server's response hook; the queue and failing-subscription gauges are
+ * read from the database at scrape time, so every process reports the same shared state and
+ * nothing drifts. Node and process metrics keep their standard names (no prefix) so common
+ * dashboards find them.
  */
 import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/connection.js';
 import type { AttemptResult } from '../delivery/attempt.js';
 import type { ClaimedMessage, ClaimKind } from '../delivery/queue.js';
+import { uuidFingerprint } from '../log.js';
+import { failingSubscriptions, type FailingSubscriptions } from './failing-subscriptions.js';
+
+/** Failing subscriptions listed one by one; the rest are only counted (bounded cardinality). */
+export const FAILING_SUBSCRIPTIONS_LISTED = 50;
+/** Scrape-time database reads are reused this long: every scraper of every process would recount. */
+const SCRAPE_CACHE_MS = 5_000;
 
 export interface Metrics {
   registry: Registry;
   onClaim(kind: ClaimKind, count: number, durationMs: number): void;
   onAttempt(message: ClaimedMessage, result: AttemptResult): void;
+  /** one answered HTTP request; `route` is the route pattern, never the raw URL. */
+  onRequest(method: string, route: string, status: number, seconds: number): void;
 }
 
 export function createMetrics(database: Database, role: string, inFlight: () => number): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ role });
-  collectDefaultMetrics({ register: registry, prefix: 'storehook_' });
+  collectDefaultMetrics({ register: registry });
 
   const attempts = new Counter({
     name: 'storehook_delivery_attempts_total',
@@ -36,6 +47,19 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
     name: 'storehook_attempt_duration_seconds',
     help: 'Duration of one delivery attempt (connect to end of the capped body read)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'storehook_delivery_failures_total',
+    help: 'Failed delivery attempts (anything but a 2xx answer) by store, counted by this process',
+    labelNames: ['store'],
+    registers: [registry],
+  });
+  const requests = new Histogram({
+    name: 'storehook_http_request_duration_seconds',
+    help: 'HTTP requests answered by this process, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const claimSize = new Histogram({
@@ -65,7 +89,7 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
   let cached: { at: number; counts: Record<'due' | 'scheduled' | 'held' | 'failed', number> } | null = null;
   const queueCounts = async () => {
     const now = Date.now();
-    if (cached && now - cached.at < 5_000) return cached.counts;
+    if (cached && now - cached.at < SCRAPE_CACHE_MS) return cached.counts;
     // Each sub-count names its statuses literally, so SQLite can use the partial indexes.
     const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
       select
@@ -90,6 +114,35 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
     },
   });
 
+  let failingCache: { at: number; value: FailingSubscriptions } | null = null;
+  const failing = async () => {
+    const now = Date.now();
+    if (failingCache && now - failingCache.at < SCRAPE_CACHE_MS) return failingCache.value;
+    failingCache = { at: now, value: await failingSubscriptions(database, FAILING_SUBSCRIPTIONS_LISTED) };
+    return failingCache.value;
+  };
+  // Labelled by fingerprint: the uuid is the subscription's signing key.
+  const failingGauge = new Gauge({
+    name: 'storehook_subscription_failing',
+    help: `Subscriptions failing now (last attempt failed, not delivered since), by fingerprint: messages whose last attempt failed since its last delivery. Only the ${FAILING_SUBSCRIPTIONS_LISTED} with the most are listed; storehook_failing_subscriptions counts all`,
+    labelNames: ['store', 'subscription'],
+    registers: [registry],
+    async collect() {
+      const { top } = await failing();
+      // a subscription that delivers again must vanish, not keep its last value
+      failingGauge.reset();
+      for (const s of top) failingGauge.set({ store: String(s.storeId), subscription: uuidFingerprint(s.subscriptionUuid) }, s.failingMessages);
+    },
+  });
+  const failingTotal = new Gauge({
+    name: 'storehook_failing_subscriptions',
+    help: 'How many subscriptions are failing now, all of them (storehook_subscription_failing lists the first ones)',
+    registers: [registry],
+    async collect() {
+      failingTotal.set((await failing()).total);
+    },
+  });
+
   return {
     registry,
     onClaim(kind, count, durationMs) {
@@ -98,8 +151,12 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
     },
     onAttempt(message, result) {
       attempts.inc({ outcome: result.send.ok ? 'delivered' : (result.attempt.errorClass ?? 'network_error') });
+      if (!result.send.ok) failures.inc({ store: String(message.store_id) });
       duration.observe(result.send.durationMs / 1000);
       if (result.outcome.kind === 'delivered') latency.observe(Math.max(0, result.outcome.at - message.created_at) / 1000);
+    },
+    onRequest(method, route, status, seconds) {
+      requests.observe({ method, route, status: String(status) }, seconds);
     },
   };
 }

@@ -70,7 +70,7 @@ test('serve: healthz is ready, metrics count attempts, latency, claims and the q
   assert.equal(sample(text, 'storehook_messages', { state: 'due' }), 0);
   assert.equal(sample(text, 'storehook_messages', { state: 'failed' }), 0);
   assert.equal(sample(text, 'storehook_messages_in_flight'), 0);
-  assert.ok((sample(text, 'storehook_process_resident_memory_bytes') ?? 0) > 0, 'process metrics included');
+  assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0, 'process metrics included');
 });
 
 test('worker: serves only healthz and metrics, with its role', async () => {
