@@ -80,6 +80,7 @@ test('worker: serves only healthz and metrics, with its role', async () => {
   assert.equal(((await health.json()) as { role: string }).role, 'worker');
   const metrics = await (await fetch(`${w.url}/metrics`)).text();
   assert.equal(sample(metrics, 'storehook_messages', { role: 'worker', state: 'due' }), 0);
+  assert.equal(sample(metrics, 'storehook_http_request_duration_seconds_count', { role: 'worker', method: 'GET', route: '/healthz', status: '200' }), 1, 'the worker times its requests too');
   const api = await fetch(`${w.url}/api/v1/orders`);
   assert.equal(api.status, 404, 'a worker has no API');
   assert.equal(((await api.json()) as { code: number }).code, 404);
