@@ -51,6 +51,11 @@ export interface TestAppOptions {
   plan?: Plan;
 }
 
+/** Production defaults plus what delivery tests want: quiet logs, no rate limit, short timeouts to real receivers. */
+export function deliveryTestConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}, {}), logLevel: 'silent', rateLimitPerSecond: 0, connectTimeoutMs: 2_000, requestTimeoutMs: 5_000, ...overrides };
+}
+
 export function basicAuth(email: string, apiKey: string): string {
   return `Basic ${Buffer.from(`${email}:${apiKey}`, 'utf8').toString('base64')}`;
 }

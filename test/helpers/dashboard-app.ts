@@ -6,7 +6,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { createApiUser, createStore } from '../../src/admin/stores.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import { dashboardRoutes } from '../../src/dashboard/plugin.js';
 import type { SessionTimes } from '../../src/dashboard/sessions.js';
 import type { Database } from '../../src/db/connection.js';
@@ -18,7 +18,7 @@ import { createOutbox } from '../../src/webhooks/outbox.js';
 import { webhookOperationsFor } from '../../src/webhooks/operations.js';
 import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
-import { basicAuth } from './app.js';
+import { basicAuth, deliveryTestConfig } from './app.js';
 
 export interface User {
   storeId: number;
@@ -128,15 +128,7 @@ let counter = 0;
 
 export async function startDashboard(dialect: Dialect, options: DashboardTestOptions = {}): Promise<DashboardTest> {
   const fresh = await freshDatabase(dialect);
-  const config: Config = {
-    ...loadConfig({}, {}),
-    logLevel: 'silent',
-    rateLimitPerSecond: 0,
-    connectTimeoutMs: 2_000,
-    requestTimeoutMs: 5_000,
-    allowTargets: parseAllowList('127.0.0.0/8'),
-    ...options.config,
-  };
+  const config = deliveryTestConfig({ allowTargets: parseAllowList('127.0.0.0/8'), ...options.config });
   const database = fresh.database;
   const guard = new NetworkGuard(config.allowTargets);
   const sender = createSender({ guard, connectTimeoutMs: config.connectTimeoutMs, totalTimeoutMs: config.requestTimeoutMs, userAgent: `storehook/${VERSION}` });

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { createApiUser, createStore } from '../../src/admin/stores.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender, type Sender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
@@ -18,7 +18,7 @@ import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
 import { webhookOperationsFor } from '../../src/webhooks/operations.js';
 import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
-import { basicAuth } from './app.js';
+import { basicAuth, deliveryTestConfig } from './app.js';
 
 export interface HarnessOptions {
   /** config overrides; `allowTargets` may be given as the CIDR text. */
@@ -65,15 +65,7 @@ let storeCounter = 0;
 export async function startHarness(dialect: Dialect, options: HarnessOptions = {}): Promise<Harness> {
   const fresh = await freshDatabase(dialect);
   const { allowTargets, ...overrides } = options.config ?? {};
-  const config: Config = {
-    ...loadConfig({}, {}),
-    logLevel: 'silent',
-    rateLimitPerSecond: 0,
-    connectTimeoutMs: 2_000,
-    requestTimeoutMs: 5_000,
-    ...overrides,
-    allowTargets: parseAllowList(allowTargets ?? ''),
-  };
+  const config = deliveryTestConfig({ ...overrides, allowTargets: parseAllowList(allowTargets ?? '') });
   const database = fresh.database;
   const guard = new NetworkGuard(config.allowTargets);
   const sender = createSender({ guard, connectTimeoutMs: config.connectTimeoutMs, totalTimeoutMs: config.requestTimeoutMs, userAgent: `storehook/${VERSION}` });
