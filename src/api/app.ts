@@ -12,12 +12,12 @@ import type { Database } from '../db/connection.js';
 import { loggerOptions } from '../log.js';
 import { RequestLog } from './request-log.js';
 import type { OrderEventSink } from '../orders/events.js';
-import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { assignBodyLimit, DEFAULT_BODY_LIMIT } from './body-limits.js';
 import { createLimiters, type Limiters } from './limiters.js';
 import { registerErrorHandling, sendError } from './errors.js';
 import { applyConnectionLimits, httpServerOptions } from './http-server.js';
+import { swaggerOptions } from './openapi.js';
 import { ordersRoutes } from './routes/orders.js';
 import { coerceToSchema } from './query.js';
 import { findForbiddenText } from './text-guard.js';
@@ -111,14 +111,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (problem) return sendError(reply, 400, `Invalid request body: ${problem.field} ${problem.message}.`, [problem]);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'storehook API', version: VERSION, description: 'Store orders API and Webhooks API (MyCashflow-compatible). Auth: HTTP Basic, API user e-mail + API key.' },
-      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
-      security: [{ basic: [] }],
-    },
-  });
+  // OpenAPI 3.1 from the route schemas; titled schemas become named components (openapi.ts).
+  await app.register(swagger, swaggerOptions());
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -30,8 +30,8 @@ const addressFields = {
   email: Text(320),
 };
 
-export const CustomerInformation = Type.Object({ ...addressFields, vat_code: Text(60) });
-export const ShippingAddress = Type.Object(addressFields);
+export const CustomerInformation = Type.Object({ ...addressFields, vat_code: Text(60) }, { title: 'CustomerInformation' });
+export const ShippingAddress = Type.Object(addressFields, { title: 'ShippingAddress' });
 export type CustomerInformation = Static<typeof CustomerInformation>;
 export type ShippingAddress = Static<typeof ShippingAddress>;
 
@@ -63,9 +63,9 @@ export const OrderProduct = Type.Object({
   download_time_ends: NullableTime,
   download_times_left: NullableInt,
   return_reasons: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'only with expand=products.return_reasons; empty until returns exist' })),
-});
+}, { title: 'OrderProduct' });
 
-export const ShipmentDocument = Type.Object({ type: Type.String(), url: Type.String() });
+export const ShipmentDocument = Type.Object({ type: Type.String(), url: Type.String() }, { title: 'ShipmentDocument' });
 
 export const Shipment = Type.Object({
   id: Type.Integer(),
@@ -83,7 +83,7 @@ export const Shipment = Type.Object({
   external_pickup_point_id: Type.Union([Type.String(), Type.Null()], { description: "the carrier's pickup point id" }),
   shipping_label_url: NullableString,
   documents: Type.Array(ShipmentDocument, { description: 'shipping documents; storehook makes none, so always []' }),
-});
+}, { title: 'Shipment' });
 
 export const Payment = Type.Object({
   id: Type.Integer(),
@@ -99,7 +99,7 @@ export const Payment = Type.Object({
   status: Type.Union([Type.Literal('OPEN'), Type.Literal('PENDING_ACTIVATION'), Type.Literal('PAID'), Type.Literal('REFUNDED'), Type.Literal('CANCELLED')]),
   is_confirmed: Type.Boolean({ description: 'the payment was received: PENDING_ACTIVATION, PAID or REFUNDED' }),
   is_paid: Type.Boolean({ description: 'status is PAID' }),
-});
+}, { title: 'Payment' });
 
 export const Comment = Type.Object({
   id: Type.Integer(),
@@ -108,7 +108,7 @@ export const Comment = Type.Object({
   user_id: Type.Union([Type.Integer(), Type.Null()]),
   visibility: Type.Union([Type.Literal('PUBLIC'), Type.Literal('PRIVATE')]),
   text: Type.String(),
-});
+}, { title: 'Comment' });
 
 export const OrderEvent = Type.Object({
   id: Type.Integer(),
@@ -116,21 +116,21 @@ export const OrderEvent = Type.Object({
   code: Type.String(),
   message: Type.String(),
   data: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-});
+}, { title: 'OrderEvent' });
 
 const TaxLine = Type.Object({
   tax_rate: Type.Number(),
   total: Money,
   total_tax: Money,
   total_without_tax: Money,
-});
+}, { title: 'TaxLine' });
 export const TaxSummary = Type.Object({
   subtotal: Type.Array(TaxLine),
   discount: Type.Array(TaxLine),
   shipping_costs: Type.Array(TaxLine),
   payment_costs: Type.Array(TaxLine),
   total: Type.Array(TaxLine),
-});
+}, { title: 'TaxSummary' });
 
 export const Order = Type.Object(
   {
@@ -168,7 +168,7 @@ export const Order = Type.Object(
     events: Type.Optional(Type.Array(OrderEvent)),
     tax_summary: Type.Optional(TaxSummary),
   },
-  { $id: 'Order' },
+  { title: 'Order' },
 );
 export type Order = Static<typeof Order>;
 export type OrderProduct = Static<typeof OrderProduct>;
@@ -183,8 +183,8 @@ export type TaxSummary = Static<typeof TaxSummary>;
 
 const PriceInput = Type.Number({ minimum: 0, maximum: 10_000_000, description: 'at most two decimals' });
 const OptionalId = Type.Union([Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }), Type.Null()]);
-const AddressInput = Type.Partial(ShippingAddress, { additionalProperties: false });
-const CustomerInput = Type.Partial(CustomerInformation, { additionalProperties: false });
+const AddressInput = Type.Partial(ShippingAddress, { additionalProperties: false, title: 'AddressInput' });
+const CustomerInput = Type.Partial(CustomerInformation, { additionalProperties: false, title: 'CustomerInformationInput' });
 const CustomData = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Array(Type.Unknown()), Type.String({ maxLength: 65_536 }), Type.Null()], {
   description: 'free JSON (object, array, string or null), up to 64 KiB serialised',
 });
@@ -219,7 +219,7 @@ export const CreateOrderBody = Type.Object(
           custom_data: Type.Optional(Nullable(Text(65_536, 'free text, e.g. JSON your integration reads back'))),
           customizations: Type.Optional(Nullable(Text(5000))),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, title: 'OrderProductInput' },
       ),
       { minItems: 1, maxItems: 500 },
     ),
@@ -238,7 +238,7 @@ export const CreateOrderBody = Type.Object(
           external_id: Type.Optional(Nullable(Text(200))),
           external_pickup_point_id: Type.Optional(Nullable(Text(200))),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, title: 'ShipmentInput' },
       ),
     ),
     payment: Type.Optional(
@@ -249,11 +249,11 @@ export const CreateOrderBody = Type.Object(
           external_id: Type.Optional(Nullable(Text(200))),
           exchange_rate: Type.Optional(Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()])),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, title: 'PaymentInput' },
       ),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'CreateOrderBody' },
 );
 export type CreateOrderBody = Static<typeof CreateOrderBody>;
 
@@ -266,7 +266,7 @@ export const PatchOrderBody = Type.Object(
     customer_information: Type.Optional(CustomerInput),
     shipping_address: Type.Optional(AddressInput),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, title: 'PatchOrderBody' },
 );
 export type PatchOrderBody = Static<typeof PatchOrderBody>;
 
@@ -277,13 +277,13 @@ export const QuickProcessBody = Type.Object(
     allow_open_cash_on_delivery_payments: Type.Optional(Type.Boolean()),
     ignore_payment_activation_errors: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'QuickProcessBody' },
 );
 export type QuickProcessBody = Static<typeof QuickProcessBody>;
 
 export const CompleteShipmentBody = Type.Object(
   { tracking_code: Type.Optional(Nullable(Text(200))) },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'CompleteShipmentBody' },
 );
 export type CompleteShipmentBody = Static<typeof CompleteShipmentBody>;
 
@@ -292,6 +292,6 @@ export const CreateCommentBody = Type.Object(
     text: Type.String({ minLength: 1, maxLength: 10_000 }),
     visibility: Type.Optional(Type.Union([Type.Literal('PUBLIC'), Type.Literal('PRIVATE')], { description: 'default PRIVATE' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'CreateCommentBody' },
 );
 export type CreateCommentBody = Static<typeof CreateCommentBody>;

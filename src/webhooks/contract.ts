@@ -1,6 +1,7 @@
 /** Webhooks API shapes (SPEC §3). */
 import { Type, type Static } from 'typebox';
 import { Order } from '../orders/contract.js';
+import { TEST_TOPIC } from './topics.js';
 
 const Time = Type.String({ format: 'date-time' });
 const NullableTime = Type.Union([Time, Type.Null()]);
@@ -18,7 +19,7 @@ export const Subscription = Type.Object(
     created_at: Time,
     updated_at: Time,
   },
-  { $id: 'Subscription' },
+  { title: 'Subscription' },
 );
 export type Subscription = Static<typeof Subscription>;
 
@@ -28,7 +29,7 @@ export const CreateSubscriptionBody = Type.Object(
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20, description: "parts of the order to include; a subset of the topic's expands" })),
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'absolute http(s) URL that receives the messages' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'CreateSubscriptionBody' },
 );
 export type CreateSubscriptionBody = Static<typeof CreateSubscriptionBody>;
 
@@ -38,18 +39,49 @@ export const PatchSubscriptionBody = Type.Object(
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, title: 'PatchSubscriptionBody' },
 );
 export type PatchSubscriptionBody = Static<typeof PatchSubscriptionBody>;
 
-export const Topic = Type.Object({
-  name: Type.String(),
-  description: Type.String(),
-  expands: Type.Array(Type.String()),
-  example: Type.Object({ id: Type.String(), topic: Type.String(), created_at: Time, data: Order }),
-});
+const MessageId = Type.String({ description: 'the message id, also sent as the webhook-id header' });
+
+/** The body of every order topic's message (SPEC §4). */
+export const OrderMessage = Type.Object(
+  {
+    id: MessageId,
+    topic: Type.String({ description: 'e.g. order.created' }),
+    created_at: Type.String({ format: 'date-time', description: 'when the event happened' }),
+    data: Order,
+  },
+  { title: 'OrderMessage' },
+);
+
+/** The body of the webhook.test message `POST /webhooks/{uuid}/test` sends. */
+export const TestMessage = Type.Object(
+  {
+    id: MessageId,
+    topic: Type.Literal(TEST_TOPIC),
+    created_at: Type.String({ format: 'date-time' }),
+    data: Type.Object({
+      message: Type.String(),
+      subscription: Type.Object({ topic: Type.String(), url: Type.String(), expands: Type.Array(Type.String()) }),
+    }),
+  },
+  { title: 'TestMessage' },
+);
+
+export const Topic = Type.Object(
+  {
+    name: Type.String(),
+    description: Type.String(),
+    expands: Type.Array(Type.String()),
+    example: OrderMessage,
+  },
+  { title: 'Topic' },
+);
 
 export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('failed')], {
+  title: 'MessageStatus',
   description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; delivered; failed: no retries left',
 });
 
@@ -61,7 +93,7 @@ export const Attempt = Type.Object({
   error_class: Type.Union([Type.String(), Type.Null()], { description: 'null on success; http_status, timeout, connection_refused, connection_reset, dns_error, tls_error, blocked_target, network_error' }),
   error_message: Type.Union([Type.String(), Type.Null()]),
   response_body: Type.Union([Type.String(), Type.Null()], { description: 'first 16 KiB of the answer' }),
-});
+}, { title: 'Attempt' });
 export type Attempt = Static<typeof Attempt>;
 
 export const Delivery = Type.Object(
@@ -77,21 +109,21 @@ export const Delivery = Type.Object(
     last_attempt_at: NullableTime,
     delivered_at: NullableTime,
   },
-  { $id: 'Delivery' },
+  { title: 'Delivery' },
 );
 export type Delivery = Static<typeof Delivery>;
 
-export const DeliveryDetail = Type.Object({
-  ...Delivery.properties,
-  body: Type.String({ description: 'the exact bytes sent, as a string' }),
-  attempts: Type.Array(Attempt),
-});
+export const DeliveryDetail = Type.Object(
+  {
+    ...Delivery.properties,
+    body: Type.String({ description: 'the exact bytes sent, as a string' }),
+    attempts: Type.Array(Attempt),
+  },
+  { title: 'DeliveryDetail' },
+);
 export type DeliveryDetail = Static<typeof DeliveryDetail>;
 
-export const SendOutcome = Type.Object({
-  delivery: Delivery,
-  attempt: Attempt,
-});
+export const SendOutcome = Type.Object({ delivery: Delivery, attempt: Attempt }, { title: 'SendOutcome' });
 
 export const RecoverBody = Type.Object(
   {
@@ -99,7 +131,7 @@ export const RecoverBody = Type.Object(
     until: Type.Optional(Type.String({ description: 'messages created at or before, in the same forms (a date means its end); default now' })),
     dry_run: Type.Optional(Type.Boolean({ description: 'only count' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RecoverBody' },
 );
 export type RecoverBody = Static<typeof RecoverBody>;
 
@@ -108,7 +140,7 @@ export const DiscardHeldBody = Type.Object(
     until: Type.Optional(Type.String({ description: 'ISO-8601 date-time with offset: discard held messages created at or before this (default now)' })),
     dry_run: Type.Optional(Type.Boolean({ description: 'only count' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'DiscardHeldBody' },
 );
 export type DiscardHeldBody = Static<typeof DiscardHeldBody>;
 
@@ -116,5 +148,5 @@ export const DiscardHeldResult = Type.Object({
   count: Type.Integer({ minimum: 0, description: 'held messages discarded (or, with dry_run, that would be)' }),
   dry_run: Type.Boolean(),
   until: Time,
-});
+}, { title: 'DiscardHeldResult' });
 export type DiscardHeldResult = Static<typeof DiscardHeldResult>;

@@ -7,12 +7,12 @@ export const ErrorBody = Type.Object(
     error: Type.String({ description: 'short reason, e.g. "Bad Request"' }),
     message: Type.String({ description: 'what was wrong and how to fix it' }),
     errors: Type.Optional(
-      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }), {
+      Type.Array(Type.Object({ field: Type.String(), message: Type.String() }, { title: 'FieldError' }), {
         description: 'one entry per invalid field',
       }),
     ),
   },
-  { $id: 'Error' },
+  { title: 'Error' },
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
@@ -22,7 +22,7 @@ export const ListMeta = Type.Object({
   page_count: Type.Integer(),
   item_count: Type.Integer(),
   next: Type.Optional(Type.String({ description: 'URL of the next page; absent on the last page' })),
-});
+}, { title: 'ListMeta' });
 export type ListMeta = Static<typeof ListMeta>;
 
 export const One = <T extends TSchema>(item: T) => Type.Object({ data: item });
