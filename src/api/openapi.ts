@@ -124,7 +124,10 @@ export const MESSAGE_HEADERS: Record<string, { description: string; example: str
   'content-type': { description: 'always JSON', example: 'application/json' },
 };
 
-function messageOperation(topic: string, summary: string, description: string, schema: string): Node {
+type Document = NonNullable<FastifyDynamicSwaggerOptions['openapi']>;
+type PathItem = NonNullable<Extract<Document, { webhooks?: unknown }>['webhooks']>[string];
+
+function messageOperation(topic: string, summary: string, description: string, schema: string): PathItem {
   return {
     post: {
       operationId: `${topic.replace(/[._](\w)/g, (_m, c: string) => c.toUpperCase())}Message`,
@@ -144,8 +147,8 @@ function messageOperation(topic: string, summary: string, description: string, s
   };
 }
 
-function webhooksSection(): Node {
-  const section: Node = {};
+function webhooksSection(): Record<string, PathItem> {
+  const section: Record<string, PathItem> = {};
   for (const topic of TOPICS) section[topic.name] = messageOperation(topic.name, `${topic.name}: ${topic.description}`, `\`data\` is the order as GET /api/v1/orders/{id} renders it, with the subscription's expands.`, 'OrderMessage');
   section[TEST_TOPIC] = messageOperation(TEST_TOPIC, `${TEST_TOPIC}: sent by POST /api/v1/webhooks/{uuid}/test`, 'Not subscribable; tried once.', 'TestMessage');
   return section;

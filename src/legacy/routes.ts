@@ -25,6 +25,7 @@ import { pageChanges, type ChangeColumn } from './change-log.js';
 import { errorDocument, LegacyError, sendXml, sendXmlError, shown } from './errors.js';
 import { ordersDocument } from './order-xml.js';
 import { parseFlag, parseId, parseIdList, parseText, parseUnixSeconds, RawBody, readParams, type Params } from './params.js';
+import { legacyActionDocs } from './route-docs.js';
 import { findStoreByLegacyKey, type LegacyStore } from './settings.js';
 import { automaticPostTarget, insertLegacyMessage } from './sink.js';
 import { el, xmlDocument, type AttrValue } from './xml.js';
@@ -259,30 +260,28 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     return sendXml(reply, 502, errorDocument(`The POST of order ${orderId} failed (${why}).${next} Message ${message.message_id}.`));
   }
 
-  scope.route({
-    method: ['GET', 'POST'],
-    url: '/:action',
-    handler: async (request, reply) => {
-      const action = (request.params as { action: string }).action;
-      const spec = ACTIONS.get(action);
-      if (!spec) throw new LegacyError(404, `Unknown action ${shown(action)}: the Webhooks actions are get, changes, process and send, e.g. /webhooks/get?order=23&key=<key>.`);
-      if (!spec.methods.includes(request.method)) {
-        throw new LegacyError(405, `${request.method} is not allowed for /webhooks/${action}; use ${spec.methods.join(', ')}.`, { allow: spec.methods.join(', ') });
-      }
-      const blocked = await failures.blockedFor(request.ip);
-      if (blocked > 0) throw new LegacyError(429, `Too many wrong keys from your address; try again in ${blocked} s.`, { 'retry-after': String(blocked) });
-      const params = readParams(request);
-      const caller = await authenticate(request, params);
-      switch (action) {
-        case 'get':
-          return getAction(caller, params, reply);
-        case 'changes':
-          return changesAction(caller, params, reply);
-        case 'process':
-          return processAction(caller, params, reply);
-        default:
-          return sendAction(caller, params, reply);
-      }
-    },
-  });
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const action = (request.params as { action: string }).action;
+    const spec = ACTIONS.get(action);
+    if (!spec) throw new LegacyError(404, `Unknown action ${shown(action)}: the Webhooks actions are get, changes, process and send, e.g. /webhooks/get?order=23&key=<key>.`);
+    if (!spec.methods.includes(request.method)) {
+      throw new LegacyError(405, `${request.method} is not allowed for /webhooks/${action}; use ${spec.methods.join(', ')}.`, { allow: spec.methods.join(', ') });
+    }
+    const blocked = await failures.blockedFor(request.ip);
+    if (blocked > 0) throw new LegacyError(429, `Too many wrong keys from your address; try again in ${blocked} s.`, { 'retry-after': String(blocked) });
+    const params = readParams(request);
+    const caller = await authenticate(request, params);
+    switch (action) {
+      case 'get':
+        return getAction(caller, params, reply);
+      case 'changes':
+        return changesAction(caller, params, reply);
+      case 'process':
+        return processAction(caller, params, reply);
+      default:
+        return sendAction(caller, params, reply);
+    }
+  };
+  // One route per method, so each is its own documented operation (route-docs.ts).
+  for (const method of ['GET', 'POST'] as const) scope.route({ method, url: '/:action', config: { swaggerTransform: legacyActionDocs(method) }, handler });
 }

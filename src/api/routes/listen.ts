@@ -137,12 +137,17 @@ export const listenRoutes: FastifyPluginAsyncTypebox<ListenRoutesOptions> = asyn
   app.get('/webhooks/listen', {
     schema: {
       tags: ['webhooks'],
+      operationId: 'listenEvents',
       summary: "Stream the store's events live (Server-Sent Events; used by `storehook listen`)",
       description:
         'text/event-stream. Each event: `id: <event id>` and `data: {"id","topic","created_at","data"}` with the order rendered now, with `expand`. ' +
         'Send `Last-Event-ID` (or `since_id`) to resume after an event; without it the stream starts with the next event. Events are kept 7 days.',
       querystring: ListenQuery,
-      response: errorResponses,
+      response: {
+        // Documentation only: the handler writes the stream itself (reply.hijack), nothing is serialised.
+        200: { description: 'the event stream, until the client closes it', content: { 'text/event-stream': { schema: Type.String() } } },
+        ...errorResponses,
+      },
     },
   }, async (request, reply) => {
     const storeId = request.auth.storeId;

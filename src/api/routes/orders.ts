@@ -71,7 +71,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.get('/orders', {
-    schema: { tags, hide, summary: 'List orders', querystring: ListQuery, response: { 200: Many(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'listOrders', summary: 'List orders', querystring: ListQuery, response: { 200: Many(Order), ...errorResponses } },
   }, async (request) => {
     const q = request.query as Record<string, string | number | undefined>;
     const expands = parseExpand(request.query.expand, ORDER_EXPANDS);
@@ -106,14 +106,14 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.post('/orders', {
-    schema: { tags, hide, summary: 'Create an order', body: CreateOrderBody, querystring: NoQuery, response: { 200: One(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'createOrder', summary: 'Create an order', body: CreateOrderBody, querystring: NoQuery, response: { 200: One(Order), ...errorResponses } },
   }, async (request) => {
     const agg = await service.createOrder(ctx(request), request.body);
     return { data: renderOrder(agg, ['products', 'shipments', 'payments']) };
   });
 
   app.get('/orders/:id', {
-    schema: { tags, hide, summary: 'One order', params: OrderParams, querystring: ExpandQuery, response: { 200: One(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'getOrder', summary: 'One order', params: OrderParams, querystring: ExpandQuery, response: { 200: One(Order), ...errorResponses } },
   }, async (request) => {
     const expands = parseExpand(request.query.expand, ORDER_EXPANDS);
     const agg = await loadAggregate(database.kysely, request.auth.storeId, Number(request.params.id));
@@ -122,28 +122,28 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.patch('/orders/:id', {
-    schema: { tags, hide, summary: 'Change external_id, details, custom_data or addresses', params: OrderParams, querystring: NoQuery, body: PatchOrderBody, response: { 200: One(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'updateOrder', summary: 'Change external_id, details, custom_data or addresses', params: OrderParams, querystring: NoQuery, body: PatchOrderBody, response: { 200: One(Order), ...errorResponses } },
   }, async (request) => {
     const agg = await service.updateOrder(ctx(request), Number(request.params.id), request.body);
     return { data: renderOrder(agg) };
   });
 
   app.post('/orders/:id/cancel', {
-    schema: { tags, hide, summary: 'Cancel an order (not when completed)', params: OrderParams, querystring: NoQuery, response: { 200: One(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'cancelOrder', summary: 'Cancel an order (not when completed)', params: OrderParams, querystring: NoQuery, response: { 200: One(Order), ...errorResponses } },
   }, async (request) => {
     const agg = await service.cancelOrder(ctx(request), Number(request.params.id));
     return { data: renderOrder(agg) };
   });
 
   app.post('/orders/:id/quick-process', {
-    schema: { tags, hide, summary: 'Complete all shipments, mark the order COMPLETED and archive it', params: OrderParams, querystring: NoQuery, body: Type.Optional(QuickProcessBody), response: { 200: One(Order), ...errorResponses } },
+    schema: { tags, hide, operationId: 'quickProcessOrder', summary: 'Complete all shipments, mark the order COMPLETED and archive it', params: OrderParams, querystring: NoQuery, body: Type.Optional(QuickProcessBody), response: { 200: One(Order), ...errorResponses } },
   }, async (request) => {
     const agg = await service.quickProcess(ctx(request), Number(request.params.id), request.body ?? {});
     return { data: renderOrder(agg, ['shipments', 'payments']) };
   });
 
   app.get('/orders/:id/shipments', {
-    schema: { tags, hide, summary: "An order's shipments", params: OrderParams, querystring: NoQuery, response: { 200: Many(Shipment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'listShipments', summary: "An order's shipments", params: OrderParams, querystring: NoQuery, response: { 200: Many(Shipment), ...errorResponses } },
   }, async (request) => {
     const agg = await loadAggregate(database.kysely, request.auth.storeId, Number(request.params.id));
     if (!agg) throw notFound('Order', request.params.id);
@@ -152,7 +152,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.get('/orders/:id/shipments/:sid', {
-    schema: { tags, hide, summary: 'One shipment', params: ShipmentParams, querystring: NoQuery, response: { 200: One(Shipment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'getShipment', summary: 'One shipment', params: ShipmentParams, querystring: NoQuery, response: { 200: One(Shipment), ...errorResponses } },
   }, async (request) => {
     const agg = await loadAggregate(database.kysely, request.auth.storeId, Number(request.params.id));
     if (!agg) throw notFound('Order', request.params.id);
@@ -162,7 +162,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.post('/orders/:id/shipments/:sid/complete', {
-    schema: { tags, hide, summary: 'Mark a shipment delivered; the order completes when all are', params: ShipmentParams, querystring: NoQuery, body: Type.Optional(CompleteShipmentBody), response: { 200: One(Shipment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'completeShipment', summary: 'Mark a shipment delivered; the order completes when all are', params: ShipmentParams, querystring: NoQuery, body: Type.Optional(CompleteShipmentBody), response: { 200: One(Shipment), ...errorResponses } },
   }, async (request) => {
     const result = await service.completeShipment(ctx(request), Number(request.params.id), Number(request.params.sid), request.body?.tracking_code);
     const shipment = result.order.shipments.find((s) => s.id === result.shipmentId)!;
@@ -170,7 +170,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.get('/orders/:id/payments/:pid', {
-    schema: { tags, hide, summary: 'One payment', params: PaymentParams, querystring: NoQuery, response: { 200: One(Payment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'getPayment', summary: 'One payment', params: PaymentParams, querystring: NoQuery, response: { 200: One(Payment), ...errorResponses } },
   }, async (request) => {
     const agg = await loadAggregate(database.kysely, request.auth.storeId, Number(request.params.id));
     if (!agg) throw notFound('Order', request.params.id);
@@ -183,7 +183,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
     schema: {
       tags,
       hide,
-      summary: 'Change a payment: mark-as-paid, mark-as-unpaid, mark-as-cancelled, activate',
+      operationId: 'changePayment', summary: 'Change a payment: mark-as-paid, mark-as-unpaid, mark-as-cancelled, activate',
       params: Type.Object({ id: IdParam, pid: IdParam, action: PaymentAction }),
       querystring: NoQuery,
       response: { 200: One(Payment), ...errorResponses },
@@ -195,7 +195,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.get('/orders/:id/comments', {
-    schema: { tags, hide, summary: "An order's comments", params: OrderParams, querystring: NoQuery, response: { 200: Many(Comment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'listComments', summary: "An order's comments", params: OrderParams, querystring: NoQuery, response: { 200: Many(Comment), ...errorResponses } },
   }, async (request) => {
     const agg = await loadAggregate(database.kysely, request.auth.storeId, Number(request.params.id));
     if (!agg) throw notFound('Order', request.params.id);
@@ -204,7 +204,7 @@ export const ordersRoutes: FastifyPluginAsyncTypebox<OrdersRoutesOptions> = asyn
   });
 
   app.post('/orders/:id/comments', {
-    schema: { tags, hide, summary: 'Add a comment', params: OrderParams, querystring: NoQuery, body: CreateCommentBody, response: { 200: One(Comment), ...errorResponses } },
+    schema: { tags, hide, operationId: 'createComment', summary: 'Add a comment', params: OrderParams, querystring: NoQuery, body: CreateCommentBody, response: { 200: One(Comment), ...errorResponses } },
   }, async (request) => {
     const result = await service.addComment(ctx(request), Number(request.params.id), request.body.text, request.body.visibility ?? 'PRIVATE');
     const comment = result.order.comments.find((c) => c.id === result.commentId)!;

@@ -39,14 +39,14 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   const tags = ['webhooks'];
 
   app.get('/webhooks/topics', {
-    schema: { tags, summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
+    schema: { tags, operationId: 'listTopics', summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
   }, async (request) => ({
     data: TOPICS.map((t) => ({ name: t.name, description: t.description, expands: [...t.expands], example: exampleMessage(t.name) })),
     meta: listMeta(request, 1, TOPICS.length, TOPICS.length),
   }));
 
   app.post('/webhooks', {
-    schema: { tags, summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'createWebhook', summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await webhooks.createSubscription({ storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
     request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created');
@@ -54,7 +54,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.get('/webhooks', {
-    schema: { tags, summary: "The store's subscriptions", querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Many(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'listWebhooks', summary: "The store's subscriptions", querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Many(Subscription), ...errorResponses } },
   }, async (request) => {
     const page = request.query.page ?? 1;
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
@@ -64,28 +64,28 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.get('/webhooks/:uuid', {
-    schema: { tags, summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'getWebhook', summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await findSubscription(db, request.auth.storeId, request.params.uuid);
     return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
   });
 
   app.patch('/webhooks/:uuid', {
-    schema: { tags, summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'updateWebhook', summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await webhooks.updateSubscription(request.auth.storeId, request.params.uuid, request.body, request.auth.email);
     return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
   });
 
   app.delete('/webhooks/:uuid', {
-    schema: { tags, summary: 'Remove a subscription and drop its pending and held messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
+    schema: { tags, operationId: 'deleteWebhook', summary: 'Remove a subscription and drop its pending and held messages', params: UuidParams, querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } },
   }, async (request, reply) => {
     await webhooks.deleteSubscription(request.auth.storeId, request.params.uuid);
     return reply.code(204).send(null);
   });
 
   app.post('/webhooks/:uuid/test', {
-    schema: { tags, summary: 'Send a webhook.test message now and answer with the outcome', params: UuidParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
+    schema: { tags, operationId: 'testWebhook', summary: 'Send a webhook.test message now and answer with the outcome', params: UuidParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const { messageId, sent } = await webhooks.sendTest(sub, nowMs());
@@ -95,7 +95,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.get('/webhooks/:uuid/deliveries', {
-    schema: { tags, summary: 'The delivery log, newest first', params: UuidParams, querystring: DeliveriesQuery, response: { 200: Many(Delivery), ...errorResponses } },
+    schema: { tags, operationId: 'listDeliveries', summary: 'The delivery log, newest first', params: UuidParams, querystring: DeliveriesQuery, response: { 200: Many(Delivery), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const page = request.query.page ?? 1;
@@ -110,7 +110,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.get('/webhooks/:uuid/deliveries/:id', {
-    schema: { tags, summary: 'One message with every attempt', params: DeliveryParams, querystring: NoQuery, response: { 200: One(DeliveryDetail), ...errorResponses } },
+    schema: { tags, operationId: 'getDelivery', summary: 'One message with every attempt', params: DeliveryParams, querystring: NoQuery, response: { 200: One(DeliveryDetail), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const message = await findMessage(db, request.auth.storeId, sub.uuid, request.params.id);
@@ -118,7 +118,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.post('/webhooks/:uuid/deliveries/:id/resend', {
-    schema: { tags, summary: 'Send a message again now (same webhook-id), with a fresh retry schedule', params: DeliveryParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
+    schema: { tags, operationId: 'resendDelivery', summary: 'Send a message again now (same webhook-id), with a fresh retry schedule', params: DeliveryParams, querystring: NoQuery, response: { 200: One(SendOutcome), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const message = await findMessage(db, request.auth.storeId, sub.uuid, request.params.id);
@@ -129,7 +129,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   });
 
   app.post('/webhooks/:uuid/recover', {
-    schema: { tags, summary: 'Requeue every failed message created in a time window', params: UuidParams, querystring: NoQuery, body: RecoverBody, response: { 200: One(Type.Object({ count: Type.Integer(), dry_run: Type.Boolean(), since: Type.String(), until: Type.String() })), ...errorResponses } },
+    schema: { tags, operationId: 'recoverDeliveries', summary: 'Requeue every failed message created in a time window', params: UuidParams, querystring: NoQuery, body: RecoverBody, response: { 200: One(Type.Object({ count: Type.Integer(), dry_run: Type.Boolean(), since: Type.String(), until: Type.String() })), ...errorResponses } },
   }, async (request) => {
     const sub = await findSubscription(db, request.auth.storeId, request.params.uuid);
     const now = nowMs();
@@ -146,6 +146,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   app.post('/webhooks/:uuid/held/discard', {
     schema: {
       tags,
+      operationId: 'discardHeldMessages',
       summary: 'Discard the messages held for a disabled subscription, instead of sending them when it is enabled',
       description: 'Deletes held messages created at or before `until` (default now) and answers how many. `dry_run` only counts. Nothing else is touched: pending, delivered and failed messages stay.',
       params: UuidParams,

@@ -28,8 +28,12 @@ export type ListMeta = Static<typeof ListMeta>;
 export const One = <T extends TSchema>(item: T) => Type.Object({ data: item });
 export const Many = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item), meta: ListMeta });
 
-/** A positive integer id in a path; strings of digits only (no `1.5`, `1e3`, `-1`). */
-export const IdParam = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'a positive integer id' });
+/**
+ * A positive integer id in a path: an integer in the document, so generated clients take a number.
+ * The text is turned into a number strictly (`coerceToSchema` in query.ts: digits only, no `1.5`,
+ * `1e3`, `0x10`) before validation; up to 16 digits pass (a too-large id is a 404, not a 400).
+ */
+export const IdParam = Type.Integer({ minimum: 1, maximum: 1e16, description: 'a positive integer id' });
 
 export const PageQuery = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'page number, from 1' })),
