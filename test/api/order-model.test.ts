@@ -159,14 +159,17 @@ forEachDialect('MyCashflow order model', (dialect) => {
 
       const doc = (await api(h, 'GET', '/api/v1/openapi.json')).body;
       const schema = doc.paths['/api/v1/orders/{id}'].get.responses['200'].content['application/json'].schema;
-      const order = schema.properties.data.$ref ? doc.components.schemas[schema.properties.data.$ref.split('/').pop()] : schema.properties.data;
+      // Named schemas are components (`$ref`s): follow them.
+      const resolve = (node: { $ref?: string }) => (node.$ref ? doc.components.schemas[node.$ref.split('/').pop()!] : node);
+      const order = resolve(schema.properties.data);
+      const [product, shipment, payment] = ['products', 'shipments', 'payments'].map((part) => resolve(order.properties[part].items));
       for (const name of Object.keys(ORDER_FIELDS)) assert.ok(order.properties[name], `OpenAPI order lacks ${name}`);
-      for (const name of Object.keys(PRODUCT_FIELDS)) assert.ok(order.properties.products.items.properties[name], `OpenAPI product lacks ${name}`);
-      for (const name of Object.keys(SHIPMENT_FIELDS)) assert.ok(order.properties.shipments.items.properties[name], `OpenAPI shipment lacks ${name}`);
-      for (const name of Object.keys(PAYMENT_FIELDS)) assert.ok(order.properties.payments.items.properties[name], `OpenAPI payment lacks ${name}`);
-      // OpenAPI 3.0 spells "string or null" as a nullable string.
-      assert.deepEqual([order.properties.products.items.properties.custom_data.type, order.properties.products.items.properties.custom_data.nullable], ['string', true]);
-      assert.equal(order.properties.payments.items.properties.is_confirmed.type, 'boolean');
+      for (const name of Object.keys(PRODUCT_FIELDS)) assert.ok(product.properties[name], `OpenAPI product lacks ${name}`);
+      for (const name of Object.keys(SHIPMENT_FIELDS)) assert.ok(shipment.properties[name], `OpenAPI shipment lacks ${name}`);
+      for (const name of Object.keys(PAYMENT_FIELDS)) assert.ok(payment.properties[name], `OpenAPI payment lacks ${name}`);
+      // OpenAPI 3.1 (JSON Schema) spells "string or null" as a union with the null type.
+      assert.deepEqual(product.properties.custom_data.anyOf.map((s: { type: string }) => s.type), ['string', 'null']);
+      assert.equal(payment.properties.is_confirmed.type, 'boolean');
     });
 
     it('accepts the new fields on create, stores them and reads them back', async () => {
