@@ -181,6 +181,6 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
       ],
       webhooks: webhooksSection(),
     },
-    transformObject: ({ ...documentObject }) => nameComponents('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
+    transformObject: (documentObject) => nameComponents('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
   };
 }
