@@ -87,7 +87,7 @@ export function whpk(rawPublicKey: string): string {
 }
 
 /** A new ed25519 pair: the private seed and the raw public key, both base64. */
-function newEd25519Pair(): { seed: string; publicKey: string } {
+export function newEd25519Pair(): { seed: string; publicKey: string } {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
   return { seed: Buffer.from(jwk.d!, 'base64url').toString('base64'), publicKey: Buffer.from(jwk.x!, 'base64url').toString('base64') };
 }
