@@ -37,6 +37,7 @@ export const Signing = Type.Object(
   },
   { title: 'Signing' },
 );
+export type Signing = Static<typeof Signing>;
 
 export const Subscription = Type.Object(
   {
@@ -87,6 +88,7 @@ export const SavedSubscription = Type.Object(
   { ...Subscription.properties, ...ShownOnce },
   { title: 'SavedSubscription', description: 'a subscription as created or changed; `secret` only when this request made one' },
 );
+export type SavedSubscription = Static<typeof SavedSubscription>;
 
 export const RotateSecretBody = Type.Object(
   {
@@ -106,6 +108,7 @@ export const RotatedSecret = Type.Object(
   },
   { title: 'RotatedSecret' },
 );
+export type RotatedSecret = Static<typeof RotatedSecret>;
 
 export const Topic = Type.Object({
   name: Type.String(),
