@@ -32,7 +32,7 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
   const attemptNumber = message.attempt_count + 1;
   const startedAt = now();
   const timestampSec = Math.floor(startedAt / 1000);
-  const keys = settings.signingKeys ? await settings.signingKeys(message.subscription_uuid, startedAt) : uuidSigningKeys(message.subscription_uuid);
+  const keys = settings.signingKeys ? await settings.signingKeys(message.store_id, message.subscription_uuid, startedAt) : uuidSigningKeys(message.subscription_uuid);
   const signature = signatureHeader(keys, message.message_id, timestampSec, message.body);
   const headers = deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attemptNumber, version: settings.version });
   const result = await sender.send({ url: message.url, body: message.body, headers });

@@ -17,8 +17,8 @@ export interface SigningKeys {
   ed25519: readonly KeyObject[];
 }
 
-/** The keys that sign a subscription's message sent at `atMs` (src/webhooks/signing-keys.ts). */
-export type SigningKeyLookup = (subscriptionUuid: string, atMs: number) => Promise<SigningKeys>;
+/** The keys that sign a message of the store's subscription sent at `atMs` (src/webhooks/signing-keys.ts). */
+export type SigningKeyLookup = (storeId: number, subscriptionUuid: string, atMs: number) => Promise<SigningKeys>;
 
 /** HMAC key for a subscription: the UTF-8 bytes of its lowercase uuid. */
 export function signingKeyFromUuid(uuid: string): Buffer {

@@ -171,12 +171,12 @@ export function forgetSigningKeys(uuid: string): void {
 
 /** The keys that sign a subscription's messages, read through the cache: the dispatcher's lookup. */
 export function signingKeyLookup(db: Db, ttlMs = KEY_CACHE_TTL_MS): SigningKeyLookup {
-  return async (uuid, at) => {
+  return async (storeId, uuid, at) => {
     const hit = cache.get(uuid);
     if (hit && Date.now() - hit.fetchedAt < ttlMs) return keysAt(uuid, hit.rows, at);
     const startedAt = generation;
     const fetchedAt = Date.now();
-    const rows = await db.selectFrom('subscription_signing_keys').selectAll().where('subscription_uuid', '=', uuid).execute();
+    const rows = await db.selectFrom('subscription_signing_keys').selectAll().where('store_id', '=', storeId).where('subscription_uuid', '=', uuid).execute();
     if (generation === startedAt) {
       if (cache.size >= KEY_CACHE_MAX_ENTRIES) cache.clear();
       cache.set(uuid, { fetchedAt, rows });
@@ -206,6 +206,7 @@ async function expireKeys(c: KeyChange, kind: SigningKeyKind, at: number): Promi
   await c.tx.db
     .updateTable('subscription_signing_keys')
     .set({ expires_at: at })
+    .where('store_id', '=', c.sub.store_id)
     .where('subscription_uuid', '=', c.sub.uuid)
     .where('kind', '=', kind)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', at)]))
@@ -230,7 +231,7 @@ async function issueEd25519(c: KeyChange): Promise<string> {
 
 /** Keeps at most MAX_SIGNING_KEYS live and EXPIRED_KEYS_KEPT expired keys of a kind, ending or deleting the oldest. */
 async function capKeys(c: KeyChange, kind: SigningKeyKind): Promise<void> {
-  const rows = (await c.tx.db.selectFrom('subscription_signing_keys').selectAll().where('subscription_uuid', '=', c.sub.uuid).where('kind', '=', kind).execute()).sort(newestFirst);
+  const rows = (await c.tx.db.selectFrom('subscription_signing_keys').selectAll().where('store_id', '=', c.sub.store_id).where('subscription_uuid', '=', c.sub.uuid).where('kind', '=', kind).execute()).sort(newestFirst);
   const tooMany = rows.filter(live(c.now)).slice(MAX_SIGNING_KEYS).map((r) => r.id);
   if (tooMany.length) await c.tx.db.updateTable('subscription_signing_keys').set({ expires_at: c.now }).where('id', 'in', tooMany).execute();
   // Keep the newest expired rows: an expired hmac row is what records that HMAC signing is off.
@@ -241,7 +242,7 @@ async function capKeys(c: KeyChange, kind: SigningKeyKind): Promise<void> {
 async function rowsOf(tx: Tx, sub: SubscriptionRow): Promise<SigningKeyRow[]> {
   // PostgreSQL: one change to a subscription's keys at a time, or two rotations could both stay current.
   await lockRows(tx.db.selectFrom('webhook_subscriptions').select('uuid').where('uuid', '=', sub.uuid), tx.dialect);
-  return tx.db.selectFrom('subscription_signing_keys').selectAll().where('subscription_uuid', '=', sub.uuid).execute();
+  return tx.db.selectFrom('subscription_signing_keys').selectAll().where('store_id', '=', sub.store_id).where('subscription_uuid', '=', sub.uuid).execute();
 }
 
 function checkSomethingSigns(hmac: HmacSigning, ed25519: boolean): void {

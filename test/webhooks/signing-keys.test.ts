@@ -213,6 +213,19 @@ forEachDialect('signing keys of a subscription', (dialect) => {
     assert.ok(verifiesWith(req, on.body.data.secret));
   });
 
+  test('at most 10 keys sign at once: rotating beyond that ends the oldest, and the header stays bounded', async () => {
+    const sub = await create('order.cancelled', { hmac: 'secret' });
+    const secrets = [sub.secret as string];
+    for (let i = 0; i < 11; i++) secrets.push((await api(h, 'POST', `/api/v1/webhooks/${sub.uuid}/secret/rotate`)).body.data.secret);
+    const shown = await api(h, 'GET', `/api/v1/webhooks/${sub.uuid}`);
+    assert.equal(shown.body.data.signing.keys.length, 10);
+    const req = await testMessage(sub.uuid);
+    assert.equal(entries(req, 'v1').length, 10);
+    assert.ok(verifiesWith(req, secrets.at(-1)!), 'the newest signs');
+    assert.ok(verifiesWith(req, secrets[2]!), 'the tenth newest still signs');
+    assert.ok(!verifiesWith(req, secrets[1]!) && !verifiesWith(req, secrets[0]!), 'the two oldest were ended');
+  });
+
   test('bad requests say what is wrong and how to fix it', async () => {
     const sub = await create('order.updated');
     const cases: [string, string, unknown, number, RegExp][] = [
