@@ -65,6 +65,7 @@ export const SETTINGS = {
   dataDir: { env: 'STOREHOOK_DATA_DIR', flag: 'data-dir', description: 'folder of the SQLite file', default: './data', parse: text },
   allowTargets: { env: 'STOREHOOK_ALLOW_TARGETS', flag: 'allow-targets', description: 'CIDRs the network guard lets through, e.g. 127.0.0.0/8,::1/128', default: parseAllowList(''), helpDefault: 'none: public addresses only', parse: allowTargets },
   retryBaseMs: { env: 'STOREHOOK_RETRY_BASE_MS', flag: 'retry-base-ms', description: 'first retry delay in ms; each later one doubles', default: 15_000, parse: positiveInt('milliseconds') },
+  secretOverlapHours: { env: 'STOREHOOK_SECRET_OVERLAP_HOURS', flag: 'secret-overlap-hours', description: 'hours a rotated signing secret or ed25519 key keeps signing beside the new one', default: 24, parse: positiveInt('hours', 0, 720) },
   httpsOnly: { env: 'STOREHOOK_HTTPS_ONLY', flag: 'https-only', description: 'refuse http: subscription URLs', default: false, parse: bool },
   retentionDays: { env: 'STOREHOOK_RETENTION_DAYS', flag: 'retention-days', description: 'days finished messages are kept', default: 30, parse: positiveInt('days') },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', description: 'pino log level', default: 'info', parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) },

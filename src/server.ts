@@ -32,6 +32,7 @@ import { withLegacyBridge } from './legacy/sink.js';
 import { WAKE_CHANNEL } from './db/channels.js';
 import { createOutbox } from './webhooks/outbox.js';
 import { webhookOperationsFor } from './webhooks/operations.js';
+import { signingKeyLookup } from './webhooks/signing-keys.js';
 import { webhooksRoutes } from './api/routes/webhooks.js';
 
 export interface RunningServer {
@@ -102,6 +103,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         retryBaseMs: config.retryBaseMs,
         retentionDays: config.retentionDays,
         version: VERSION,
+        signingKeys: signingKeyLookup(database.kysely),
         log: log.child({ component: 'dispatcher' }),
         onClaim: metrics.onClaim,
         onAttempt: metrics.onAttempt,

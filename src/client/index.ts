@@ -49,7 +49,12 @@ import type {
   DiscardHeldResult,
   PatchSubscriptionBody,
   RecoverBody,
+  RotatedSecret,
+  RotateSecretBody,
+  SavedSubscription,
   SendOutcome,
+  Signing,
+  SigningChoice,
   Subscription,
   Topic,
 } from '../webhooks/contract.js';
@@ -77,8 +82,13 @@ export type {
   Payment,
   QuickProcessBody,
   RecoverBody,
+  RotatedSecret,
+  RotateSecretBody,
+  SavedSubscription,
   Shipment,
   ShipmentDocument,
+  Signing,
+  SigningChoice,
   Subscription,
 };
 export type TopicInfo = Static<typeof Topic>;
@@ -440,11 +450,19 @@ export class WebhooksApi {
   async get(uuid: string): Promise<Subscription> {
     return (await this.c.request<{ data: Subscription }>('GET', `/webhooks/${enc(uuid)}`)).data;
   }
-  async create(body: CreateSubscriptionBody): Promise<Subscription> {
-    return (await this.c.request<{ data: Subscription }>('POST', '/webhooks', { body })).data;
+  /** With `signing: { hmac: 'secret' }` the answer's `secret` is the whsec_ secret: shown this once. */
+  async create(body: CreateSubscriptionBody): Promise<SavedSubscription> {
+    return (await this.c.request<{ data: SavedSubscription }>('POST', '/webhooks', { body })).data;
   }
-  async update(uuid: string, patch: PatchSubscriptionBody): Promise<Subscription> {
-    return (await this.c.request<{ data: Subscription }>('PATCH', `/webhooks/${enc(uuid)}`, { body: patch })).data;
+  async update(uuid: string, patch: PatchSubscriptionBody): Promise<SavedSubscription> {
+    return (await this.c.request<{ data: SavedSubscription }>('PATCH', `/webhooks/${enc(uuid)}`, { body: patch })).data;
+  }
+  /**
+   * A new signing secret (or, `{ kind: 'ed25519' }`, key pair): the answer's `secret` is shown this
+   * once. The old key keeps signing beside it until `old_keys_expire_at` (`overlap_hours`, default 24).
+   */
+  async rotateSecret(uuid: string, body: RotateSecretBody = {}): Promise<RotatedSecret> {
+    return (await this.c.request<{ data: RotatedSecret }>('POST', `/webhooks/${enc(uuid)}/secret/rotate`, { body })).data;
   }
   async delete(uuid: string): Promise<void> {
     await this.c.request<void>('DELETE', `/webhooks/${enc(uuid)}`);

@@ -19,6 +19,7 @@ import { CONTENT_SECURITY_POLICY, page } from './layout.js';
 import { registerMessagePages } from './pages/messages.js';
 import { registerOrderPages } from './pages/orders.js';
 import { registerOverview } from './pages/overview.js';
+import { registerSigningPages } from './pages/signing.js';
 import { registerSubscriptionPages } from './pages/subscriptions.js';
 import { registerTopicPages } from './pages/topics.js';
 import { clearCookie, DEFAULT_SESSION_TIMES, parseCookies, randomToken, sameToken, SESSION_COOKIE, SessionStore, setCookie, SIGN_IN_COOKIE, type SessionTimes } from './sessions.js';
@@ -235,6 +236,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
 
   registerOverview(app, ctx);
   registerSubscriptionPages(app, ctx);
+  registerSigningPages(app, ctx);
   registerMessagePages(app, ctx);
   registerTopicPages(app, ctx);
   registerOrderPages(app, ctx);

@@ -193,6 +193,23 @@ export interface WebhookSubscriptionsTable {
   updated_at: number;
 }
 
+/** A subscription's own signing key (src/webhooks/signing-keys.ts); it signs until `expires_at`. */
+export interface SubscriptionSigningKeysTable {
+  id: Id;
+  store_id: number;
+  subscription_uuid: string;
+  kind: SigningKeyKind;
+  /** base64: the HMAC key bytes, or the ed25519 private seed. Never logged, never shown after creation. */
+  secret: string;
+  /** base64 of the raw 32-byte ed25519 public key; null for hmac. */
+  public_key: string | null;
+  created_at: number;
+  /** null: signs until rotated. */
+  expires_at: number | null;
+}
+
+export type SigningKeyKind = 'hmac' | 'ed25519';
+
 export interface WebhookMessagesTable {
   id: Id;
   /** public id (`msg_…`), sent as `webhook-id`; stable across retries. */
@@ -309,6 +326,7 @@ export interface Schema {
   payment_methods: PaymentMethodsTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_messages: WebhookMessagesTable;
+  subscription_signing_keys: SubscriptionSigningKeysTable;
   webhook_attempts: WebhookAttemptsTable;
   store_events: StoreEventsTable;
   dashboard_sessions: DashboardSessionsTable;
@@ -327,4 +345,5 @@ export type CommentRow = Selectable<CommentsTable>;
 export type OrderEventRow = Selectable<OrderEventsTable>;
 export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type MessageRow = Selectable<WebhookMessagesTable>;
+export type SigningKeyRow = Selectable<SubscriptionSigningKeysTable>;
 export type AttemptRow = Selectable<WebhookAttemptsTable>;

@@ -5,12 +5,17 @@
 import type { ClaimedMessage, AttemptRecord, Outcome } from './queue.js';
 import type { Sender, SendResult } from './http-sender.js';
 import { nextAttemptAt, parseRetryAfter } from './schedule.js';
-import { deliveryHeaders, sign, signingKeyFromUuid } from './signer.js';
+import { deliveryHeaders, signatureHeader, uuidSigningKeys, type SigningKeyLookup } from './signer.js';
 import { TEST_TOPIC } from './message-kinds.js';
 
 export interface AttemptSettings {
   retryBaseMs: number;
   version: string;
+  /**
+   * The subscription's own signing keys (src/webhooks/signing-keys.ts). Without it every message
+   * signs with its subscription's uuid alone, as MyCashflow does: only unit tests leave it out.
+   */
+  signingKeys?: SigningKeyLookup;
   now?: () => number;
 }
 
@@ -27,7 +32,8 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
   const attemptNumber = message.attempt_count + 1;
   const startedAt = now();
   const timestampSec = Math.floor(startedAt / 1000);
-  const signature = sign(signingKeyFromUuid(message.subscription_uuid), message.message_id, timestampSec, message.body);
+  const keys = settings.signingKeys ? await settings.signingKeys(message.store_id, message.subscription_uuid, startedAt) : uuidSigningKeys(message.subscription_uuid);
+  const signature = signatureHeader(keys, message.message_id, timestampSec, message.body);
   const headers = deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attemptNumber, version: settings.version });
   const result = await sender.send({ url: message.url, body: message.body, headers });
   const endedAt = startedAt + result.durationMs;

@@ -16,6 +16,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection.js';
 import { performAttempt, type AttemptResult } from './attempt.js';
+import type { SigningKeyLookup } from './signer.js';
 import type { Sender } from './http-sender.js';
 import { DeliveryLog } from './delivery-log.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -32,6 +33,8 @@ export interface DispatcherOptions {
   retryBaseMs: number;
   retentionDays: number;
   version: string;
+  /** the subscriptions' own signing keys (server.ts wires src/webhooks/signing-keys.ts); absent: uuids sign. */
+  signingKeys?: SigningKeyLookup;
   log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /** observers for metrics; called synchronously, must not throw. */
   onClaim?: (kind: ClaimKind, count: number, durationMs: number) => void;
@@ -265,7 +268,7 @@ export class Dispatcher {
   private async deliver(message: ClaimedMessage, isRetry: boolean): Promise<void> {
     let result: AttemptResult | null = null;
     try {
-      result = await performAttempt(this.o.sender, message, { retryBaseMs: this.o.retryBaseMs, version: this.o.version });
+      result = await performAttempt(this.o.sender, message, { retryBaseMs: this.o.retryBaseMs, version: this.o.version, ...(this.o.signingKeys ? { signingKeys: this.o.signingKeys } : {}) });
     } catch (err) {
       // performAttempt does not throw for delivery failures; this is a bug. The lease expires and
       // the message is tried again, so nothing is lost.

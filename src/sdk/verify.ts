@@ -3,19 +3,25 @@
  *
  * Zero dependencies beyond node:crypto: receivers install this alone.
  *
- * Messages are signed the Standard Webhooks v1 way:
- *   webhook-signature: v1,<base64(HMAC-SHA256(key, "<webhook-id>.<webhook-timestamp>.<raw body>"))>
+ * Messages are signed the Standard Webhooks way, over `<webhook-id>.<webhook-timestamp>.<raw body>`:
+ *   webhook-signature: v1,<base64(HMAC-SHA256(key, content))> [v1,<…> …] [v1a,<base64(ed25519 signature)> …]
+ * The header is a space-separated list: during a key rotation it carries one entry per key that
+ * still signs, and a subscription that signs with ed25519 adds `v1a` entries. A message is genuine
+ * when any entry matches any of the secrets you pass.
  *
  * Which key a `secret` stands for:
  *   - a subscription uuid (8-4-4-4-12 hex, any case) → the UTF-8 bytes of the lowercased uuid;
- *     this is storehook's native secret ("the uuid validates the messages").
+ *     this is storehook's native secret ("the uuid validates the messages"). Checks `v1` entries.
+ *   - `whpk_<base64 of the raw 32-byte ed25519 public key>` → checks `v1a` entries. The receiver
+ *     then holds no secret at all: the public key cannot forge a message.
  *   - anything else → a Standard Webhooks symmetric secret: an optional `whsec_` prefix, then
  *     base64 (padding optional) of the raw key bytes. This matches every reference library, so
  *     `whsec_…` values copied from other tools keep working, with or without the prefix.
  *     We deliberately do NOT fall back to "raw UTF-8 key" for other strings: a typo'd uuid would
  *     then silently become a different key and every message would fail as "no matching
  *     signature", hiding the real mistake. Instead it fails fast as `invalid_secret`.
- *   The two forms cannot collide: a uuid contains `-`, which is not in the base64 alphabet.
+ *   The forms cannot collide: a uuid contains `-` and `whpk_` contains `_`, neither in the base64 alphabet.
+ * Pass several (an array) while a rotation is under way: the old and the new secret both verify.
  *
  * @example
  * ```ts
@@ -35,7 +41,7 @@
  * ```
  * Always pass the raw body bytes exactly as received: re-serialised JSON will not verify.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
 
 export type WebhookVerificationErrorCode =
   | 'missing_header'
@@ -117,6 +123,26 @@ export function decodeSecret(secret: string): Uint8Array {
   return key;
 }
 
+export const PUBLIC_KEY_PREFIX = 'whpk_';
+const ED25519_PUBLIC_KEY_BYTES = 32;
+
+/**
+ * Turn a `whpk_<base64>` public key (the raw 32 ed25519 bytes) into a key for `v1a` signatures.
+ * Throws `invalid_secret` for anything else.
+ */
+export function decodePublicKey(publicKey: string): KeyObject {
+  const s = typeof publicKey === 'string' ? publicKey.trim() : '';
+  const b64 = s.startsWith(PUBLIC_KEY_PREFIX) ? s.slice(PUBLIC_KEY_PREFIX.length) : '';
+  const raw = BASE64_RE.test(b64) ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
+  if (raw.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new WebhookVerificationError(
+      'invalid_secret',
+      `The public key must be whpk_ + base64 of the ${ED25519_PUBLIC_KEY_BYTES}-byte ed25519 public key, as the subscription shows it.`,
+    );
+  }
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+}
+
 function toBytes(body: string | Uint8Array): Buffer {
   return typeof body === 'string'
     ? Buffer.from(body, 'utf8')
@@ -153,15 +179,48 @@ export function signatureMatches(
 ): boolean {
   const expected = Buffer.from(computeSignature(key, messageId, timestampSec, body).slice(3), 'ascii');
   let matched = false;
-  for (const entry of signatureHeader.split(' ')) {
-    const comma = entry.indexOf(',');
-    if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
-    const given = Buffer.from(entry.slice(comma + 1), 'utf8');
+  for (const value of entriesOf(signatureHeader, 'v1')) {
+    const given = Buffer.from(value, 'utf8');
     // timingSafeEqual throws on unequal lengths; length alone leaks nothing (it is public).
     // Keep looping after a match so timing does not reveal which entry matched.
     if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
   }
   return matched;
+}
+
+/** The bytes every signature covers: `<id>.<timestamp>.<body>` (the body as raw bytes, strings as UTF-8). */
+export function signedContent(messageId: string, timestampSec: number | string, body: string | Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${messageId}.${timestampSec}.`, 'utf8'), toBytes(body)]);
+}
+
+/** The base64 values of the `<version>,` entries of a signature header. */
+function entriesOf(signatureHeader: string, version: 'v1' | 'v1a'): string[] {
+  const out: string[] = [];
+  for (const entry of signatureHeader.split(' ')) {
+    const comma = entry.indexOf(',');
+    if (comma >= 0 && entry.slice(0, comma) === version) out.push(entry.slice(comma + 1));
+  }
+  return out;
+}
+
+/**
+ * True when any `v1a,` entry of the header is a valid ed25519 signature by `publicKey` over the
+ * message. `v1` entries are ignored. ed25519 verification is not secret-dependent, so no
+ * constant-time care is needed here.
+ */
+export function ed25519SignatureMatches(
+  publicKey: KeyObject,
+  messageId: string,
+  timestampSec: number | string,
+  body: string | Uint8Array,
+  signatureHeader: string,
+): boolean {
+  const content = signedContent(messageId, timestampSec, body);
+  return entriesOf(signatureHeader, 'v1a').some((b64) => {
+    if (!BASE64_RE.test(b64)) return false;
+    const signature = Buffer.from(b64, 'base64');
+    return signature.length === 64 && verifySignature(null, content, publicKey, signature);
+  });
 }
 
 function hasGet(h: HeadersInput): h is { get(name: string): string | null | undefined } {
@@ -198,6 +257,23 @@ function requireHeader(headers: HeadersInput, name: string): string {
   return value;
 }
 
+type VerifyKey = { kind: 'v1'; key: Uint8Array } | { kind: 'v1a'; key: KeyObject };
+
+/** The keys the secrets stand for: whpk_ public keys check v1a entries, the rest v1 entries. */
+function decodeKeys(secret: string | readonly string[]): VerifyKey[] {
+  const secrets: readonly unknown[] = Array.isArray(secret) ? secret : [secret];
+  if (secrets.length === 0) {
+    throw new WebhookVerificationError('invalid_secret', 'No secret given. Pass the subscription uuid, a whsec_ secret or a whpk_ public key.');
+  }
+  return secrets.map((s): VerifyKey => {
+    if (typeof s === 'string' && s.trim().startsWith(PUBLIC_KEY_PREFIX)) return { kind: 'v1a', key: decodePublicKey(s) };
+    if (typeof s === 'string' && s.trim().startsWith('whsk_')) {
+      throw new WebhookVerificationError('invalid_secret', 'That is an ed25519 private key (whsk_); receivers verify with the whpk_ public key.');
+    }
+    return { kind: 'v1', key: decodeSecret(s as string) };
+  });
+}
+
 /**
  * Verify a delivery and return its parsed JSON body (`undefined` for an empty body).
  * Throws WebhookVerificationError (see `.code`) when anything is wrong.
@@ -205,10 +281,10 @@ function requireHeader(headers: HeadersInput, name: string): string {
 export function verify(
   rawBody: string | Buffer | Uint8Array,
   headers: HeadersInput,
-  secret: string,
+  secret: string | readonly string[],
   options: VerifyOptions = {},
 ): unknown {
-  const key = decodeSecret(secret);
+  const keys = decodeKeys(secret);
   const tolerance = options.toleranceSec ?? DEFAULT_TOLERANCE_SEC;
   const nowMs = (options.now ?? Date.now)();
 
@@ -239,10 +315,11 @@ export function verify(
   }
 
   const body = toBytes(rawBody);
-  if (!signatureMatches(key, id, timestampRaw, body, signature)) {
+  if (!keys.some((k) => (k.kind === 'v1' ? signatureMatches(k.key, id, timestampRaw, body, signature) : ed25519SignatureMatches(k.key, id, timestampRaw, body, signature)))) {
+    const which = [...new Set(keys.map((k) => k.kind))].join(' or ');
     throw new WebhookVerificationError(
       'no_matching_signature',
-      'No v1 signature matches: wrong secret, or the body was changed (pass the raw bytes as received).',
+      `No ${which} signature matches: wrong secret, or the body was changed (pass the raw bytes as received).`,
     );
   }
 

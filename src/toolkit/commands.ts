@@ -170,7 +170,7 @@ function printDiagnosis(d: Diagnosis): void {
 
 async function verifyAction(flags: VerifyFlags): Promise<void> {
   try {
-    if (!flags.uuid && !flags.secret) throw new ToolkitError('pass the key: --uuid <subscription uuid> or --secret <whsec_…>', EXIT.usage);
+    if (!flags.uuid && !flags.secret) throw new ToolkitError('pass the key: --uuid <subscription uuid> or --secret <whsec_… or whpk_…>', EXIT.usage);
     if (flags.uuid && flags.secret) throw new ToolkitError('pass either --uuid or --secret, not both', EXIT.usage);
     if (!flags.headers) throw new ToolkitError('pass --headers <file> (the request headers as "Name: value" lines or a JSON object)', EXIT.usage);
     let capture;
@@ -249,7 +249,7 @@ ${EXIT_CODES_HELP}`,
     .command('verify')
     .description('Check a captured message, and say exactly why it does not verify (missing header, old timestamp, changed body, wrong key or key form)')
     .option('--uuid <uuid>', 'the subscription uuid (its signing key)')
-    .option('--secret <secret>', 'a whsec_… secret (e.g. the `storehook listen` session secret)')
+    .option('--secret <secret>', "a whsec_… secret (a subscription's own secret, or the `storehook listen` session secret), or a whpk_… ed25519 public key (checks the v1a signatures)")
     .option('--headers <file>', 'the request headers: "Name: value" lines (a raw request works too) or a JSON object; - for stdin')
     .option('--body <file>', 'the raw request body, byte for byte (default: what follows the headers in the headers file); - for stdin')
     .option('--tolerance <seconds>', `allowed clock difference (default ${DEFAULT_TOLERANCE_SEC})`)
@@ -261,6 +261,7 @@ ${EXIT_CODES_HELP}`,
 Example:
   storehook verify --uuid 0b5c6b0e-8f0e-4d7c-9f1a-2b3c4d5e6f70 --headers headers.txt --body body.json
   storehook verify --secret whsec_… --headers request.txt --now 1714634172 --json
+  storehook verify --secret whpk_… --headers request.txt   (a subscription that signs with ed25519)
 ${EXIT_CODES_HELP}`,
     )
     .action((flags: VerifyFlags) => verifyAction(flags));

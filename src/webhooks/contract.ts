@@ -6,6 +6,40 @@ import { TEST_TOPIC } from './topics.js';
 const Time = Type.String({ format: 'date-time' });
 const NullableTime = Type.Union([Time, Type.Null()]);
 
+export const HmacSigning = Type.Union([Type.Literal('uuid'), Type.Literal('secret'), Type.Literal('off')], {
+  title: 'HmacSigning',
+  description: 'what signs the `v1` (HMAC-SHA256) signature: uuid: the subscription uuid, as MyCashflow (the default); secret: its own whsec_ secret, rotatable; off: no v1 signature (ed25519 must be on)',
+});
+
+export const SigningChoice = Type.Object(
+  {
+    hmac: Type.Optional(HmacSigning),
+    ed25519: Type.Optional(Type.Boolean({ description: 'also sign with ed25519 (`v1a`); the subscription shows the whpk_ public key to verify with' })),
+  },
+  { title: 'SigningChoice', additionalProperties: false, minProperties: 1, description: 'opt-in signing keys of its own; leave it out to sign with the uuid as MyCashflow does' },
+);
+export type SigningChoice = Static<typeof SigningChoice>;
+
+export const SigningKey = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('uuid'), Type.Literal('hmac'), Type.Literal('ed25519')], { description: 'uuid: the subscription uuid, still signing beside a new secret until it expires' }),
+    created_at: Time,
+    expires_at: Type.Union([Time, Type.Null()], { description: 'when it stops signing; null: when it is rotated' }),
+    public_key: Type.Union([Type.String(), Type.Null()], { description: 'ed25519: whpk_ + base64 of the raw 32-byte public key; verify v1a signatures with it' }),
+  },
+  { title: 'SigningKey', description: 'a key that signs now; secrets are never shown here, only once in the answer that made them' },
+);
+
+export const Signing = Type.Object(
+  {
+    hmac: HmacSigning,
+    ed25519: Type.Boolean({ description: 'messages carry a `v1a` (ed25519) signature' }),
+    keys: Type.Array(SigningKey, { description: 'own keys that sign now, newest first; empty when the uuid alone signs' }),
+  },
+  { title: 'Signing' },
+);
+export type Signing = Static<typeof Signing>;
+
 export const Subscription = Type.Object(
   {
     uuid: Type.String({ format: 'uuid', description: 'the id, and the key that signs every message' }),
@@ -16,6 +50,7 @@ export const Subscription = Type.Object(
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled')], { description: 'a disabled subscription keeps receiving messages, held (not sent) until it is active again' }),
     disabled_reason: Type.Union([Type.String(), Type.Null()]),
     held_count: Type.Integer({ minimum: 0, description: 'messages held because the subscription is disabled; sent when it is enabled again, or discarded with POST /webhooks/{uuid}/held/discard' }),
+    signing: Signing,
     created_at: Time,
     updated_at: Time,
   },
@@ -28,6 +63,7 @@ export const CreateSubscriptionBody = Type.Object(
     topic: Type.String({ minLength: 1, maxLength: 100, description: 'see GET /webhooks/topics' }),
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20, description: "parts of the order to include; a subset of the topic's expands" })),
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'absolute http(s) URL that receives the messages' }),
+    signing: Type.Optional(SigningChoice),
   },
   { additionalProperties: false, title: 'CreateSubscriptionBody' },
 );
@@ -38,6 +74,7 @@ export const PatchSubscriptionBody = Type.Object(
     url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
+    signing: Type.Optional(SigningChoice),
   },
   { additionalProperties: false, minProperties: 1, title: 'PatchSubscriptionBody' },
 );
@@ -69,6 +106,37 @@ export const TestMessage = Type.Object(
   },
   { title: 'TestMessage' },
 );
+
+const ShownOnce = {
+  secret: Type.Optional(Type.String({ description: 'the new whsec_ signing secret: shown in this answer only, store it now' })),
+  public_key: Type.Optional(Type.String({ description: 'the new whpk_ ed25519 public key (also listed in signing.keys)' })),
+};
+
+export const SavedSubscription = Type.Object(
+  { ...Subscription.properties, ...ShownOnce },
+  { title: 'SavedSubscription', description: 'a subscription as created or changed; `secret` only when this request made one' },
+);
+export type SavedSubscription = Static<typeof SavedSubscription>;
+
+export const RotateSecretBody = Type.Object(
+  {
+    kind: Type.Optional(Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')], { description: 'which key to replace; default the HMAC secret (the ed25519 key when HMAC is off)' })),
+    overlap_hours: Type.Optional(Type.Number({ minimum: 0, maximum: 720, description: 'how long the old key keeps signing beside the new one; default the server setting (24 h); 0 ends it at once, e.g. after a leak' })),
+  },
+  { title: 'RotateSecretBody', additionalProperties: false },
+);
+export type RotateSecretBody = Static<typeof RotateSecretBody>;
+
+export const RotatedSecret = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')]),
+    ...ShownOnce,
+    old_keys_expire_at: Time,
+    signing: Signing,
+  },
+  { title: 'RotatedSecret' },
+);
+export type RotatedSecret = Static<typeof RotatedSecret>;
 
 export const Topic = Type.Object(
   {

@@ -17,7 +17,9 @@ import type { NetworkGuard } from '../delivery/network-guard.js';
 import { discardHeld, enqueueMessage, heldCounts, recoverFailed } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import { renderMessageBody } from './outbox.js';
-import { createSubscription, deleteSubscription, subscriptionPolicy, updateSubscription, type NewSubscription, type SubscriptionOwner, type SubscriptionPatch, type SubscriptionPolicy } from './subscriptions.js';
+import { inTransaction } from '../db/transaction.js';
+import { rotateSigningKey, signingKeyLookup, type Rotated } from './signing-keys.js';
+import { createSubscription, deleteSubscription, findSubscription, overlapOf, subscriptionPolicy, updateSubscription, type NewSubscription, type SavedSubscription, type SubscriptionOwner, type SubscriptionPatch, type SubscriptionPolicy } from './subscriptions.js';
 import { TEST_TOPIC } from './topics.js';
 
 export type { DeliverNowResult } from '../delivery/deliver-now.js';
@@ -45,6 +47,11 @@ export interface WebhookOperationsOptions {
   now?: () => number;
 }
 
+export interface SigningKeyRotation {
+  kind?: 'hmac' | 'ed25519' | undefined;
+  overlapHours?: number | undefined;
+}
+
 export interface RecoverWindow {
   since: number;
   until: number;
@@ -66,9 +73,11 @@ export interface WebhookOperations {
   discardHeld(storeId: number, uuid: string, until: number, dryRun: boolean): Promise<number>;
   /** Held messages per subscription uuid (absent: none). */
   heldCounts(db: Kysely<Schema>, storeId: number, uuids: readonly string[]): Promise<Map<string, number>>;
-  createSubscription(owner: SubscriptionOwner, input: NewSubscription): Promise<SubscriptionRow>;
+  createSubscription(owner: SubscriptionOwner, input: NewSubscription): Promise<SavedSubscription>;
   /** Changes a subscription; enabling it again sends its held messages. */
-  updateSubscription(storeId: number, uuid: string, patch: SubscriptionPatch, changedBy: string): Promise<SubscriptionRow>;
+  updateSubscription(storeId: number, uuid: string, patch: SubscriptionPatch, changedBy: string): Promise<SavedSubscription>;
+  /** A new signing key; the old one keeps signing beside it for the overlap (default: the policy's). */
+  rotateSigningKey(storeId: number, uuid: string, request: SigningKeyRotation, now?: number): Promise<Rotated>;
   deleteSubscription(storeId: number, uuid: string): Promise<void>;
 }
 
@@ -78,6 +87,7 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
   const settings: AttemptSettings & { workerId: string; leaseMs: number } = {
     retryBaseMs: o.retryBaseMs,
     version: o.version,
+    signingKeys: signingKeyLookup(database.kysely),
     workerId: o.workerId ?? `api:${process.pid}`,
     leaseMs: o.leaseMs,
   };
@@ -114,9 +124,14 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
     heldCounts: (db, storeId, uuids) => heldCounts(db, storeId, uuids),
     createSubscription: (owner, input) => createSubscription(database, policy, owner, input),
     async updateSubscription(storeId, uuid, patch, changedBy) {
-      const row = await updateSubscription(database, policy, storeId, uuid, patch, changedBy);
+      const saved = await updateSubscription(database, policy, storeId, uuid, patch, changedBy);
       if (patch.status === 'active') wake();
-      return row;
+      return saved;
+    },
+    async rotateSigningKey(storeId, uuid, request, at = now()) {
+      const sub = await findSubscription(database.kysely, storeId, uuid);
+      const overlapMs = request.overlapHours === undefined ? overlapOf(policy) : Math.round(request.overlapHours * 3_600_000);
+      return inTransaction(database, (tx) => rotateSigningKey(tx, sub, { kind: request.kind, overlapMs }, at));
     },
     deleteSubscription: (storeId, uuid) => deleteSubscription(database, storeId, uuid),
   };
@@ -127,7 +142,7 @@ export function webhookOperationsFor(o: {
   database: Database;
   sender: Sender;
   guard: NetworkGuard;
-  config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions' | 'requestTimeoutMs' | 'retryBaseMs'>;
+  config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions' | 'requestTimeoutMs' | 'retryBaseMs' | 'secretOverlapHours'>;
   version: string;
   wake: () => void;
 }): WebhookOperations {

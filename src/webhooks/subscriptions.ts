@@ -1,7 +1,7 @@
 /** Subscriptions: validation (SPEC §3) and storage, always scoped by store. */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Config } from '../config.js';
+import { SETTINGS, type Config } from '../config.js';
 import type { Subscription } from './contract.js';
 import type { Database } from '../db/connection.js';
 import { lockRows } from '../db/dialect.js';
@@ -11,6 +11,7 @@ import { GuardError, NetworkGuard, ResolveError } from '../delivery/network-guar
 import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
+import { applySigningChoice, forgetSigningKeys, type IssuedKeys, type SigningChoice, type SigningView } from './signing-keys.js';
 import { findTopic, LEGACY_ORDER_XML_TOPIC, TOPICS } from './topics.js';
 
 type Db = Kysely<Schema>;
@@ -19,11 +20,18 @@ export interface SubscriptionPolicy {
   guard: NetworkGuard;
   httpsOnly: boolean;
   maxSubscriptions: number;
+  /** how long a replaced signing key keeps signing beside the new one (default: the setting's default, 24 h). */
+  secretOverlapMs?: number;
 }
 
 /** The policy as the settings give it; `guard` is the sender's when there is one, so both allow the same targets. */
-export function subscriptionPolicy(config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions'>, guard = new NetworkGuard(config.allowTargets)): SubscriptionPolicy {
-  return { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions };
+export function subscriptionPolicy(config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions' | 'secretOverlapHours'>, guard = new NetworkGuard(config.allowTargets)): SubscriptionPolicy {
+  return { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions, secretOverlapMs: config.secretOverlapHours * 3_600_000 };
+}
+
+/** How long a replaced signing key keeps signing beside the new one under `policy`. */
+export function overlapOf(policy: SubscriptionPolicy): number {
+  return policy.secretOverlapMs ?? SETTINGS.secretOverlapHours.default * 3_600_000;
 }
 
 // Front ends (the legacy bridge's settings) hold and release a subscription's messages through here.
@@ -38,16 +46,25 @@ export interface NewSubscription {
   topic: string;
   expands?: string[] | undefined;
   url: string;
+  /** opt-in signing keys of its own (absent: its uuid signs, as in MyCashflow). */
+  signing?: SigningChoice | undefined;
 }
 
 export interface SubscriptionPatch {
   url?: string | undefined;
   expands?: string[] | undefined;
   status?: 'active' | 'disabled' | undefined;
+  signing?: SigningChoice | undefined;
 }
 
-/** A subscription as the API shows it; `heldCount` from heldCounts() (0 when absent). */
-export function renderSubscription(row: SubscriptionRow, heldCount = 0): Subscription {
+/** A subscription as saved, and the signing secret or public key the change made (shown once). */
+export interface SavedSubscription {
+  row: SubscriptionRow;
+  issued: IssuedKeys;
+}
+
+/** A subscription as the API shows it; `signing` from signingViews(), `heldCount` from heldCounts() (0 when absent). */
+export function renderSubscription(row: SubscriptionRow, signing: SigningView, heldCount = 0): Subscription {
   return {
     uuid: row.uuid,
     user_id: row.user_id,
@@ -57,6 +74,7 @@ export function renderSubscription(row: SubscriptionRow, heldCount = 0): Subscri
     status: row.status,
     disabled_reason: row.disabled_reason,
     held_count: heldCount,
+    signing,
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
   };
@@ -127,7 +145,7 @@ export async function createSubscription(
   policy: SubscriptionPolicy,
   owner: SubscriptionOwner,
   input: NewSubscription,
-): Promise<SubscriptionRow> {
+): Promise<SavedSubscription> {
   if (!findTopic(input.topic)) throw invalid('topic', `unknown topic "${input.topic}"; allowed: ${TOPICS.map((t) => t.name).join(', ')}`);
   const expands = checkExpands(input.topic, input.expands);
   const url = await checkTargetUrl(input.url, policy);
@@ -152,7 +170,8 @@ export async function createSubscription(
       updated_at: now,
     };
     await tx.db.insertInto('webhook_subscriptions').values(row).execute();
-    return row;
+    const issued = input.signing ? await applySigningChoice(tx, row, input.signing, overlapOf(policy), now) : {};
+    return { row, issued };
   });
 }
 
@@ -163,7 +182,7 @@ export async function updateSubscription(
   uuid: string,
   change: SubscriptionPatch,
   actor: string,
-): Promise<SubscriptionRow> {
+): Promise<SavedSubscription> {
   const current = await findSubscription(database.kysely, storeId, uuid);
   const expands = change.expands === undefined ? undefined : checkExpands(current.topic, change.expands);
   const url = change.url === undefined ? undefined : await checkTargetUrl(change.url, policy);
@@ -182,7 +201,8 @@ export async function updateSubscription(
     } else if (change.status === 'active' && current.status !== 'active') {
       await releaseSubscription(tx.db, current.uuid, now);
     }
-    return findSubscription(tx.db, storeId, current.uuid);
+    const issued = change.signing ? await applySigningChoice(tx, current, change.signing, overlapOf(policy), now) : {};
+    return { row: await findSubscription(tx.db, storeId, current.uuid), issued };
   });
 }
 
@@ -191,6 +211,8 @@ export async function deleteSubscription(database: Database, storeId: number, uu
   // Messages (and their attempts) go with it: pending and held ones are dropped, as SPEC §3 says.
   await inTransaction(database, async (tx) => {
     await tx.db.deleteFrom('webhook_messages').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
+    await tx.db.deleteFrom('subscription_signing_keys').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
+    tx.afterCommit(() => forgetSigningKeys(current.uuid));
     await tx.db.deleteFrom('webhook_subscriptions').where('uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
   });
 }

@@ -158,6 +158,30 @@ forEachDialect('dashboard pages', (dialect) => {
     assert.match(textOf(failed.body), /Test message: failed after .*: HTTP 503 Service Unavailable\. No retry is scheduled\./);
   });
 
+  it('rotates the signing secret after a confirmation page, shows the new secret once, and rebuilds headers signed by both keys', async () => {
+    const uuid = await createViaForm();
+    const page = await b.get(`/subscriptions/${uuid}`);
+    assert.match(textOf(page.body), /Signature v1 \(HMAC-SHA256\), keyed by the subscription uuid, as MyCashflow does — Rotate secret…/);
+    const confirm = await b.get(`/subscriptions/${uuid}/secret/rotate`);
+    assert.equal(confirm.statusCode, 200);
+    assert.match(textOf(confirm.body), /For 24 hours every message is signed by the old key and the new one/);
+    const done = await b.post(`/subscriptions/${uuid}/secret/rotate`, { kind: 'hmac' });
+    assert.equal(done.statusCode, 200, done.body.slice(0, 500));
+    assert.equal(done.headers['cache-control'], 'no-store');
+    const secret = /<code data-new-key>(whsec_[^<]+)<\/code>/.exec(done.body)?.[1];
+    assert.ok(secret, 'the new secret is on the page');
+    const after = await b.get(`/subscriptions/${uuid}`);
+    assert.ok(!after.body.includes(secret), 'and never again');
+    assert.match(textOf(after.body), /own secret \(shown once, when made\), since .* the uuid, since .* signs until/);
+
+    const sent = await b.follow(await b.post(`/subscriptions/${uuid}/test`));
+    const request = receiver.requests.at(-1)!;
+    const shown = (name: string) => new RegExp(`<code>${name}</code></th><td><code>([^<]*)</code>`).exec(sent.body)?.[1];
+    assert.equal(shown('webhook-signature'), request.headers['webhook-signature'], 'the headers shown are those sent, two v1 entries');
+    const headers = { 'webhook-id': shown('webhook-id')!, 'webhook-timestamp': shown('webhook-timestamp')!, 'webhook-signature': shown('webhook-signature')! };
+    for (const key of [secret, whsecFromUuid(uuid)]) new Webhook(key).verify(request.body, headers);
+  });
+
   it('finds a failing message from the overview, shows why, and resends it', async () => {
     const uuid = await createViaForm();
     const orderId = await t.createOrder();

@@ -2,16 +2,19 @@
 // `standardwebhooks` verifier (the receiver's view), plus round-trip properties with our SDK.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import {
   deliveryHeaders,
   newMessageId,
   sign,
+  signatureHeader,
   signingKeyFromUuid,
+  uuidSigningKeys,
   whsecFromUuid,
 } from '../../src/delivery/signer.js';
+import { ed25519PrivateKey, newEd25519Pair, whsec } from '../../src/webhooks/signing-keys.js';
 import { signatureMatches, verify, WebhookVerificationError } from '../../src/sdk/verify.js';
 
 const VECTOR_KEY = Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64');
@@ -190,5 +193,67 @@ describe('properties: sign → verify', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+// ed25519 (`v1a`) and several keys in one header (issue #17 §2, §3), against node:crypto directly.
+describe('signatureHeader: several keys, v1 and v1a', () => {
+  // The Svix server's vector (webhook-anchors.md §12.2): whsk_ = seed ‖ public key.
+  const WHSK = Buffer.from('6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==', 'base64');
+  const SEED = WHSK.subarray(0, 32).toString('base64');
+  const PUBLIC = WHSK.subarray(32).toString('base64');
+  const WHPK = 'whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=';
+  const V1A = 'v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==';
+  const publicKeyOf = (whpk: string) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(whpk.slice(5), 'base64').toString('base64url') }, format: 'jwk' });
+  const v1aOf = (header: string) => header.split(' ').filter((e) => e.startsWith('v1a,')).map((e) => Buffer.from(e.slice(4), 'base64'));
+
+  it('reproduces the published ed25519 vector from the stored seed and public key', () => {
+    assert.equal(`whpk_${PUBLIC}`, WHPK);
+    assert.equal(signatureHeader({ hmac: [], ed25519: [ed25519PrivateKey(SEED, PUBLIC)] }, MSG_ID, TS, BODY), V1A);
+  });
+
+  it('a uuid-only key set gives exactly the single v1 entry of sign(): MyCashflow signing unchanged', () => {
+    const uuid = randomUUID();
+    assert.equal(signatureHeader(uuidSigningKeys(uuid), MSG_ID, TS, BODY), sign(signingKeyFromUuid(uuid), MSG_ID, TS, BODY));
+  });
+
+  it('generated key pairs sign what node:crypto verifies; a tampered body or another key does not verify', () => {
+    const a = newEd25519Pair();
+    const b = newEd25519Pair();
+    assert.equal(Buffer.from(a.seed, 'base64').length, 32);
+    assert.equal(Buffer.from(a.publicKey, 'base64').length, 32);
+    assert.notEqual(a.publicKey, b.publicKey);
+    // The stored public key is the one node:crypto derives from the private key.
+    assert.equal(createPublicKey(ed25519PrivateKey(a.seed, a.publicKey)).export({ format: 'jwk' }).x, Buffer.from(a.publicKey, 'base64').toString('base64url'));
+    const header = signatureHeader({ hmac: [], ed25519: [ed25519PrivateKey(a.seed, a.publicKey)] }, MSG_ID, TS, BODY);
+    const [sig] = v1aOf(header);
+    const content = Buffer.from(`${MSG_ID}.${TS}.${BODY}`);
+    assert.equal(sig!.length, 64);
+    assert.equal(cryptoVerify(null, content, publicKeyOf(`whpk_${a.publicKey}`), sig!), true);
+    assert.equal(cryptoVerify(null, Buffer.from(`${MSG_ID}.${TS}.${BODY} `), publicKeyOf(`whpk_${a.publicKey}`), sig!), false, 'tampered body');
+    assert.equal(cryptoVerify(null, content, publicKeyOf(`whpk_${b.publicKey}`), sig!), false, 'wrong key');
+  });
+
+  it('a header with both kinds and a rotation: every key has its entry; each verifies on its own, in either tool', () => {
+    const uuid = randomUUID();
+    const oldSecret = Buffer.alloc(32, 1);
+    const newSecret = Buffer.alloc(32, 2);
+    const pair = newEd25519Pair();
+    const ts = nowSec();
+    const header = signatureHeader({ hmac: [newSecret, oldSecret], ed25519: [ed25519PrivateKey(pair.seed, pair.publicKey)] }, MSG_ID, ts, BODY);
+    const parts = header.split(' ');
+    assert.deepEqual(parts.map((p) => p.split(',')[0]), ['v1', 'v1', 'v1a'], 'newest HMAC key first, then ed25519');
+    const h = { 'webhook-id': MSG_ID, 'webhook-timestamp': String(ts), 'webhook-signature': header };
+    for (const secret of [oldSecret, newSecret]) {
+      assert.deepEqual(new Webhook(whsec(secret)).verify(BODY, h), JSON.parse(BODY), 'standardwebhooks: either secret');
+      assert.deepEqual(verify(BODY, h, whsec(secret)), JSON.parse(BODY));
+    }
+    assert.deepEqual(verify(BODY, h, `whpk_${pair.publicKey}`), JSON.parse(BODY), 'storehook/verify: the public key');
+    assert.throws(() => new Webhook(whsecFromUuid(uuid)).verify(BODY, h), /No matching signature/, 'the uuid signs nothing here');
+    assert.throws(() => verify(`${BODY} `, h, `whpk_${pair.publicKey}`), (err: unknown) => err instanceof WebhookVerificationError && err.code === 'no_matching_signature');
+  });
+
+  it('refuses to sign with no key at all: a message must never leave unsigned', () => {
+    assert.throws(() => signatureHeader({ hmac: [], ed25519: [] }, MSG_ID, TS, BODY), TypeError);
   });
 });

@@ -16,6 +16,7 @@ import type { OrderEventSink } from '../../src/orders/events.js';
 import { VERSION } from '../../src/version.js';
 import { createOutbox, type Outbox } from '../../src/webhooks/outbox.js';
 import { webhookOperationsFor } from '../../src/webhooks/operations.js';
+import { signingKeyLookup } from '../../src/webhooks/signing-keys.js';
 import { webhooksRoutes } from '../../src/api/routes/webhooks.js';
 import { freshDatabase, type Dialect, type FreshDatabase } from './database.js';
 import { basicAuth, deliveryTestConfig } from './app.js';
@@ -84,6 +85,7 @@ export async function startHarness(dialect: Dialect, options: HarnessOptions = {
       retryBaseMs: config.retryBaseMs,
       retentionDays: config.retentionDays,
       version: VERSION,
+      signingKeys: signingKeyLookup(database.kysely),
       log: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
     });
     const d = dispatcher;

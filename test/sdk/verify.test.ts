@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
   computeSignature,
+  decodePublicKey,
   decodeSecret,
+  ed25519SignatureMatches,
   signatureMatches,
   verify,
   WebhookVerificationError,
@@ -262,5 +264,51 @@ describe('bodies', () => {
     const h = signed(body);
     assert.deepEqual(verify(body, h, SECRET, { now: AT_TS }), { name: 'Äänekoski ☕ 𝄞' });
     assert.deepEqual(verify(Buffer.from(body, 'utf8'), h, SECRET, { now: AT_TS }), { name: 'Äänekoski ☕ 𝄞' });
+  });
+});
+
+describe('ed25519 (v1a) and several secrets', () => {
+  // The Svix vector (webhook-anchors.md §12.2): the same id, timestamp and body as the v1 vector.
+  const WHPK = 'whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=';
+  const V1A = 'v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==';
+  const at = { now: AT_TS };
+
+  it('verifies the published v1a vector with the whpk_ public key', () => {
+    assert.deepEqual(verify(BODY, headers({ 'webhook-signature': V1A }), WHPK, at), JSON.parse(BODY));
+    assert.equal(ed25519SignatureMatches(decodePublicKey(WHPK), MSG_ID, TS, BODY, `v1,abc ${V1A}`), true);
+  });
+
+  it('a public key checks only v1a entries, a secret only v1 entries', () => {
+    assertCode(() => verify(BODY, headers({ 'webhook-signature': EXPECTED }), WHPK, at), 'no_matching_signature', /No v1a signature/);
+    assertCode(() => verify(BODY, headers({ 'webhook-signature': V1A }), SECRET, at), 'no_matching_signature', /No v1 signature/);
+    // A v1a entry with the v1 value (and the reverse) is no match either.
+    assertCode(() => verify(BODY, headers({ 'webhook-signature': `v1a,${EXPECTED.slice(3)}` }), WHPK, at), 'no_matching_signature');
+  });
+
+  it('a tampered body, id or timestamp does not verify; nor does a truncated or garbage v1a entry', () => {
+    assertCode(() => verify(`${BODY} `, headers({ 'webhook-signature': V1A }), WHPK, at), 'no_matching_signature');
+    assert.equal(ed25519SignatureMatches(decodePublicKey(WHPK), `${MSG_ID}x`, TS, BODY, V1A), false);
+    assert.equal(ed25519SignatureMatches(decodePublicKey(WHPK), MSG_ID, TS + 1, BODY, V1A), false);
+    for (const bad of [V1A.slice(0, 20), 'v1a,', 'v1a,!!notbase64!!', 'v1a']) {
+      assert.equal(ed25519SignatureMatches(decodePublicKey(WHPK), MSG_ID, TS, BODY, bad), false, bad);
+    }
+  });
+
+  it('a header with both kinds verifies with either; several secrets verify when any matches', () => {
+    const both = headers({ 'webhook-signature': `${EXPECTED} ${V1A}` });
+    assert.deepEqual(verify(BODY, both, SECRET, at), JSON.parse(BODY));
+    assert.deepEqual(verify(BODY, both, WHPK, at), JSON.parse(BODY));
+    const other = 'whsec_' + Buffer.alloc(24, 7).toString('base64');
+    assert.deepEqual(verify(BODY, headers(), [other, SECRET], at), JSON.parse(BODY), 'old and new secret during a rotation');
+    assert.deepEqual(verify(BODY, headers({ 'webhook-signature': V1A }), [other, WHPK], at), JSON.parse(BODY));
+    assertCode(() => verify(BODY, headers(), [other], at), 'no_matching_signature');
+  });
+
+  it('bad public keys and empty secret lists are invalid_secret, naming what to pass', () => {
+    assertCode(() => decodePublicKey('whpk_' + Buffer.alloc(31).toString('base64')), 'invalid_secret', /32-byte/);
+    assertCode(() => decodePublicKey('whpk_'), 'invalid_secret');
+    assertCode(() => decodePublicKey('whpk_@@@@'), 'invalid_secret');
+    assertCode(() => verify(BODY, headers(), 'whsk_' + Buffer.alloc(64).toString('base64'), at), 'invalid_secret', /whpk_ public key/);
+    assertCode(() => verify(BODY, headers(), [], at), 'invalid_secret', /No secret given/);
   });
 });

@@ -108,6 +108,12 @@ describe('storehook/client against a live server', () => {
     for await (const s of api.webhooks.listAll()) all.push(s.uuid);
     assert.deepEqual(all, [sub.uuid]);
     assert.equal((await api.webhooks.update(sub.uuid, { status: 'disabled' })).status, 'disabled');
+    assert.equal(sub.signing.hmac, 'uuid');
+    const rotated = await api.webhooks.rotateSecret(sub.uuid, { overlap_hours: 1 });
+    assert.match(rotated.secret ?? '', /^whsec_/);
+    assert.deepEqual(rotated.signing.keys.map((k) => k.kind), ['hmac', 'uuid']);
+    const signed = await api.webhooks.update(sub.uuid, { signing: { ed25519: true } });
+    assert.match(signed.public_key ?? '', /^whpk_/);
     await api.webhooks.delete(sub.uuid);
     await assert.rejects(api.webhooks.get(sub.uuid), (err: unknown) => err instanceof ApiError && err.status === 404);
   });

@@ -6,7 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { deliveryHeaders, sign, signingKeyFromUuid, whsecFromUuid } from '../../src/delivery/signer.js';
+import { deliveryHeaders, sign, signatureHeader, signingKeyFromUuid, whsecFromUuid } from '../../src/delivery/signer.js';
+import { ed25519PrivateKey, newEd25519Pair, whsec } from '../../src/webhooks/signing-keys.js';
 import { diagnose, humanDuration, type DiagnoseInput } from '../../src/toolkit/verify/diagnose.js';
 import { parseHeadersFile } from '../../src/toolkit/verify/headers-file.js';
 import { decodeSecret } from '../../src/sdk/verify.js';
@@ -223,7 +224,7 @@ describe('storehook verify (command)', () => {
     assert.equal(report.causes[0].code, 'body_reserialised');
     assert.equal(report.message_id, 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA');
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /^storehook: pass the key: --uuid <subscription uuid> or --secret <whsec_…>\n$/);
+    assert.match(usage.stderr, /^storehook: pass the key: --uuid <subscription uuid> or --secret <whsec_… or whpk_…>\n$/);
     assert.equal(missingFile.code, 2);
     assert.match(missingFile.stderr, /cannot read the headers file .*nope\.txt: ENOENT/);
   });
@@ -237,5 +238,38 @@ describe('storehook verify (command)', () => {
     assert.match(r.stdout, /✘ signature/);
     assert.match(r.stdout, /Likely cause: The body ends with "\\n" that was not signed/);
     assert.match(r.stdout, /NOT VALID/);
+  });
+});
+
+describe('verify diagnosis: own secrets and ed25519 (issue #17)', () => {
+  const ts = NOW - 3;
+  const id = 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA';
+  const pair = newEd25519Pair();
+  const whpkOf = (p: { publicKey: string }) => `whpk_${p.publicKey}`;
+  const oldSecret = Buffer.alloc(32, 3);
+  const newSecret = Buffer.alloc(32, 4);
+  const signed = (body = BODY) => ({
+    headers: deliveryHeaders({ messageId: id, timestampSec: ts, signature: signatureHeader({ hmac: [newSecret, oldSecret], ed25519: [ed25519PrivateKey(pair.seed, pair.publicKey)] }, id, ts, BODY), topic: 'order.created', attempt: 1, version: '0.1.0' }),
+    body: Buffer.from(body),
+  });
+
+  it('during a rotation either --secret whsec_ verifies the two-signature header', () => {
+    for (const secret of [oldSecret, newSecret]) {
+      const d = check(signed(), whsec(secret), 'secret');
+      assert.equal(d.ok, true, JSON.stringify(d));
+      assert.match(d.checks.at(-1)!.message, /3 signatures in the header/);
+    }
+  });
+
+  it('--secret whpk_ checks the v1a entry; a changed body and another key are named', () => {
+    const d = check(signed(), whpkOf(pair), 'secret');
+    assert.equal(d.ok, true, JSON.stringify(d));
+    assert.match(d.checks[0]!.message, /ed25519 public key/);
+    assert.deepEqual(causeCodes(check(signed(`${BODY}\n`), whpkOf(pair), 'secret')), ['whitespace_changed']);
+    assert.deepEqual(causeCodes(check(signed(), whpkOf(newEd25519Pair()), 'secret')), ['wrong_key']);
+    assert.deepEqual(causeCodes(check(message(), whpkOf(pair), 'secret')), ['no_v1a_signature']);
+    const bad = check(signed(), 'whpk_abcd', 'secret');
+    assert.equal(bad.ok, false);
+    assert.match(bad.checks[0]!.message, /32-byte ed25519 public key/);
   });
 });

@@ -4,13 +4,15 @@ import { Type } from 'typebox';
 import { DEFAULT_PAGE_SIZE, listMeta } from '../paging.js';
 import { parseTimeParam } from '../query.js';
 import { errorResponses, Many, One, PageQuery } from '../schemas/common.js';
-import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, SendOutcome, Subscription, Topic } from '../../webhooks/contract.js';
+import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, RotatedSecret, RotateSecretBody, SavedSubscription, SendOutcome, Subscription, Topic } from '../../webhooks/contract.js';
 import type { Database } from '../../db/connection.js';
 import { conflict, invalid } from '../../errors.js';
 import { isoTime, nowMs } from '../../time.js';
 import { uuidFingerprint } from '../../log.js';
 import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, renderDelivery } from '../../webhooks/deliveries.js';
 import type { WebhookOperations } from '../../webhooks/operations.js';
+import type { SubscriptionRow } from '../../db/schema.js';
+import { signingViews, type IssuedKeys } from '../../webhooks/signing-keys.js';
 import { findSubscription, listSubscriptions, renderSubscription } from '../../webhooks/subscriptions.js';
 import { exampleMessage, TOPICS } from '../../webhooks/topics.js';
 
@@ -33,10 +35,27 @@ const DeliveriesQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** The answer's fields of the keys a request made; absent when it made none. */
+function shownOnce(issued: IssuedKeys): { secret?: string; public_key?: string } {
+  return {
+    ...(issued.secret !== undefined ? { secret: issued.secret } : {}),
+    ...(issued.publicKey !== undefined ? { public_key: issued.publicKey } : {}),
+  };
+}
+
 export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = async (app, options) => {
   const { database, webhooks } = options;
   const db = database.kysely;
   const tags = ['webhooks'];
+
+  /** Subscriptions as the API shows them: with their held counts and how they sign. */
+  const shown = async (storeId: number, rows: readonly SubscriptionRow[]) => {
+    const uuids = rows.map((r) => r.uuid);
+    const [held, signing] = await Promise.all([webhooks.heldCounts(db, storeId, uuids), signingViews(db, storeId, uuids, nowMs())]);
+    return rows.map((r) => renderSubscription(r, signing.get(r.uuid)!, held.get(r.uuid)));
+  };
+  /** A subscription as saved, with the secret or public key this request made: the only time a secret is shown. */
+  const saved = async (storeId: number, row: SubscriptionRow, issued: IssuedKeys) => ({ ...(await shown(storeId, [row]))[0]!, ...shownOnce(issued) });
 
   app.get('/webhooks/topics', {
     schema: { tags, operationId: 'listTopics', summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
@@ -46,11 +65,11 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   }));
 
   app.post('/webhooks', {
-    schema: { tags, operationId: 'createWebhook', summary: 'Subscribe a URL to a topic', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'createWebhook', summary: 'Subscribe a URL to a topic', description: 'Signs with the subscription uuid unless `signing` asks for its own whsec_ secret (answered once, as `secret`) or an ed25519 key.', body: CreateSubscriptionBody, querystring: NoQuery, response: { 200: One(SavedSubscription), ...errorResponses } },
   }, async (request) => {
-    const row = await webhooks.createSubscription({ storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
+    const { row, issued } = await webhooks.createSubscription({ storeId: request.auth.storeId, userId: request.auth.userId }, request.body);
     request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created');
-    return { data: renderSubscription(row) };
+    return { data: await saved(request.auth.storeId, row, issued) };
   });
 
   app.get('/webhooks', {
@@ -59,22 +78,48 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
     const page = request.query.page ?? 1;
     const pageSize = request.query.page_size ?? DEFAULT_PAGE_SIZE;
     const { rows, total } = await listSubscriptions(db, request.auth.storeId, page, pageSize);
-    const held = await webhooks.heldCounts(db, request.auth.storeId, rows.map((r) => r.uuid));
-    return { data: rows.map((r) => renderSubscription(r, held.get(r.uuid))), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
+    return { data: await shown(request.auth.storeId, rows), meta: listMeta(request, page, pageSize, total, page * pageSize < total ? {} : undefined) };
   });
 
   app.get('/webhooks/:uuid', {
     schema: { tags, operationId: 'getWebhook', summary: 'One subscription', params: UuidParams, querystring: NoQuery, response: { 200: One(Subscription), ...errorResponses } },
   }, async (request) => {
     const row = await findSubscription(db, request.auth.storeId, request.params.uuid);
-    return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
+    return { data: (await shown(request.auth.storeId, [row]))[0]! };
   });
 
   app.patch('/webhooks/:uuid', {
-    schema: { tags, operationId: 'updateWebhook', summary: 'Change url, expands or status (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(Subscription), ...errorResponses } },
+    schema: { tags, operationId: 'updateWebhook', summary: 'Change url, expands, status or signing (enabling again resumes held messages)', params: UuidParams, querystring: NoQuery, body: PatchSubscriptionBody, response: { 200: One(SavedSubscription), ...errorResponses } },
   }, async (request) => {
-    const row = await webhooks.updateSubscription(request.auth.storeId, request.params.uuid, request.body, request.auth.email);
-    return { data: renderSubscription(row, (await webhooks.heldCounts(db, request.auth.storeId, [row.uuid])).get(row.uuid)) };
+    const { row, issued } = await webhooks.updateSubscription(request.auth.storeId, request.params.uuid, request.body, request.auth.email);
+    if (request.body.signing) request.log.info({ subscription: uuidFingerprint(row.uuid), signing: request.body.signing }, 'webhook signing changed');
+    return { data: await saved(request.auth.storeId, row, issued) };
+  });
+
+  app.post('/webhooks/:uuid/secret/rotate', {
+    schema: {
+      tags,
+      operationId: 'rotateWebhookSecret',
+      summary: 'Make a new signing secret (or ed25519 key); the old one keeps signing beside it for an overlap',
+      description: 'Answers the new whsec_ secret once (or the new whpk_ public key). Until `old_keys_expire_at` every message carries a signature by the old and by the new key, so receivers switch without missing a message. On a subscription that signs with its uuid, this gives it its first own secret, the uuid signing beside it for the overlap.',
+      params: UuidParams,
+      querystring: NoQuery,
+      body: Type.Optional(RotateSecretBody),
+      response: { 200: One(RotatedSecret), ...errorResponses },
+    },
+  }, async (request) => {
+    const storeId = request.auth.storeId;
+    const rotated = await webhooks.rotateSigningKey(storeId, request.params.uuid, { kind: request.body?.kind, overlapHours: request.body?.overlap_hours });
+    const sub = await findSubscription(db, storeId, request.params.uuid);
+    request.log.info({ subscription: uuidFingerprint(sub.uuid), kind: rotated.kind, old_keys_expire_at: isoTime(rotated.oldKeysExpireAt) }, 'webhook signing key rotated');
+    return {
+      data: {
+        kind: rotated.kind,
+        ...shownOnce(rotated.issued),
+        old_keys_expire_at: isoTime(rotated.oldKeysExpireAt),
+        signing: (await shown(storeId, [sub]))[0]!.signing,
+      },
+    };
   });
 
   app.delete('/webhooks/:uuid', {

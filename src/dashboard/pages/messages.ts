@@ -4,9 +4,10 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { AttemptRow, MessageRow, SubscriptionRow } from '../../db/schema.js';
+import type { AttemptRow, MessageRow, SigningKeyRow, SubscriptionRow } from '../../db/schema.js';
 import { findMessage } from '../../webhooks/deliveries.js';
 import { attemptHeaders } from '../../webhooks/signatures.js';
+import { keyRows } from '../../webhooks/signing-keys.js';
 import { findSubscription } from '../../webhooks/subscriptions.js';
 import { VERSION } from '../../version.js';
 import { sendFlash } from '../actions.js';
@@ -32,9 +33,9 @@ function prettyBody(body: string): string {
   }
 }
 
-/** The request headers of an attempt, rebuilt exactly: the signature is a function of what was sent. */
-export function headersSent(sub: SubscriptionRow, message: MessageRow, attempt: AttemptRow): Record<string, string> {
-  return attemptHeaders({ subscriptionUuid: sub.uuid, messageId: message.message_id, topic: message.topic, body: message.body, startedAt: attempt.started_at, attemptNumber: attempt.attempt_number, version: VERSION });
+/** The request headers of an attempt, rebuilt exactly: the signature is a function of what was sent and the keys that signed it. */
+export function headersSent(sub: SubscriptionRow, message: MessageRow, attempt: AttemptRow, keys: readonly SigningKeyRow[]): Record<string, string> {
+  return attemptHeaders({ subscriptionUuid: sub.uuid, messageId: message.message_id, topic: message.topic, body: message.body, startedAt: attempt.started_at, attemptNumber: attempt.attempt_number, version: VERSION }, keys);
 }
 
 const STATE_TEXT: Record<MessageState, string> = {
@@ -95,7 +96,7 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
           </section>`
         : '';
 
-    const headers = last ? headersSent(sub, message, last) : null;
+    const headers = last ? headersSent(sub, message, last, (await keyRows(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? []) : null;
     const body = html`
       <p><a href="${subscriptionPath(sub.uuid)}">← Subscription to ${sub.topic}</a></p>
       <h1>Message <code>${message.message_id}</code></h1>

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubscriptionRow } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { signingSecret } from '../../webhooks/signatures.js';
+import { signingViews, type SigningView } from '../../webhooks/signing-keys.js';
 import { findSubscription, listSubscriptions } from '../../webhooks/subscriptions.js';
 import { findTopic, TOPICS, type TopicDefinition } from '../../webhooks/topics.js';
 import { sendFlash, sendTestMessage } from '../actions.js';
@@ -17,6 +17,7 @@ import { csrfField, statusBadge } from '../layout.js';
 import { lastAttempts, listMessages, MESSAGE_FILTERS, messageState, problemCounts, type MessageFilter, type MessageQuery } from '../queries.js';
 import { parseLocalInput, relative, timeTag, toLocalInput, utcIso } from '../time.js';
 import { messagePath } from './overview.js';
+import { signingFacts } from './signing.js';
 import { uuidFingerprint } from '../../log.js';
 
 const SUBSCRIPTIONS_PER_PAGE = 50;
@@ -75,7 +76,7 @@ function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; e
   </form>`;
 }
 
-function facts(sub: SubscriptionRow, tz: string, held: number): SafeHtml {
+function facts(sub: SubscriptionRow, tz: string, held: number, signing: SigningView): SafeHtml {
   const expands = JSON.parse(sub.expands) as string[];
   return html`<dl class="facts">
     <dt>Receiver URL</dt><dd><code>${sub.url}</code></dd>
@@ -88,7 +89,7 @@ function facts(sub: SubscriptionRow, tz: string, held: number): SafeHtml {
     <dt>Created</dt><dd>${timeTag(sub.created_at, tz)}</dd>
     <dt>Changed</dt><dd>${timeTag(sub.updated_at, tz)}</dd>
     <dt>ID (uuid)</dt><dd><code>${sub.uuid}</code></dd>
-    <dt>Signing secret</dt><dd><details><summary>Show</summary><p><code>${signingSecret(sub.uuid)}</code></p><p class="hint">Give this to any Standard Webhooks library to verify the <code>webhook-signature</code> header. It is derived from the uuid, which is the signing key: keep both private.</p></details></dd>
+    ${signingFacts(sub, signing, tz)}
   </dl>`;
 }
 
@@ -134,6 +135,8 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const { uuid } = request.params as UuidParams;
     return findSubscription(ctx.db, sessionOf(request).auth.storeId, uuid);
   }
+
+  const signingOf = async (sub: SubscriptionRow): Promise<SigningView> => (await signingViews(ctx.db, sub.store_id, [sub.uuid], ctx.now())).get(sub.uuid)!;
 
   /** Edit and delete: not for internal subscriptions. */
   async function loadEditable(request: FastifyRequest): Promise<SubscriptionRow> {
@@ -192,7 +195,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
     try {
-      const row = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
+      const { row } = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
       request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created (dashboard)');
       return redirectWith(ctx, request, reply, subscriptionPath(row.uuid), { kind: 'ok', text: `Subscription created: ${row.topic} messages now go to ${row.url}. Send a test message to check the receiver.` });
     } catch (error) {
@@ -234,7 +237,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
 
     const body = html`
       <h1>Subscription to <code>${sub.topic}</code></h1>
-      ${facts(sub, tz, held)}
+      ${facts(sub, tz, held, await signingOf(sub))}
       <div class="actions">
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'test')}">${csrfField(session.csrfToken)}<button type="submit">Send a test message</button></form>
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'status')}">${csrfField(session.csrfToken)}
@@ -336,7 +339,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
       .executeTakeFirstOrThrow();
     const held = (await ctx.webhooks.heldCounts(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? 0;
     const body = html`<h1>Delete this subscription?</h1>
-      ${facts(sub, session.auth.timezone, held)}
+      ${facts(sub, session.auth.timezone, held, await signingOf(sub))}
       <div class="problem" role="alert"><p>Deleting it stops all <code>${sub.topic}</code> messages to <code>${sub.url}</code>, drops the ${Number(pending.n)} message(s) still waiting to be sent, and deletes its delivery log. This cannot be undone. To stop it for a while instead, disable it.</p></div>
       <form method="post" action="${path('subscriptions', sub.uuid, 'delete')}">
         ${csrfField(session.csrfToken)}

@@ -9,9 +9,11 @@
  * - the secret was given in the wrong form (`whsec_` + the bare uuid, the base64 text used as the
  *   key itself, the uuid's case) or is simply the wrong key (another subscription, or a
  *   `storehook listen` session secret for a subscription's message and vice versa).
+ * A `whpk_` public key checks the ed25519 (`v1a`) entries instead, with the same body alterations.
  * Pure: no I/O, the clock is an input.
  */
-import { decodeSecret, isUuid, signatureMatches } from '../../sdk/verify.js';
+import type { KeyObject } from 'node:crypto';
+import { decodePublicKey, decodeSecret, ed25519SignatureMatches, isUuid, PUBLIC_KEY_PREFIX, signatureMatches } from '../../sdk/verify.js';
 
 export type CauseCode =
   | 'missing_header'
@@ -19,6 +21,7 @@ export type CauseCode =
   | 'timestamp_too_old'
   | 'timestamp_too_new'
   | 'no_v1_signature'
+  | 'no_v1a_signature'
   | 'invalid_secret'
   | 'secret_prefix'
   | 'secret_not_decoded'
@@ -88,12 +91,20 @@ function whsecOf(uuid: string): string {
 }
 
 /** Interprets the secret: the key it stands for (null if none), notes, and wrong-form alternatives. */
-function keysFor(secret: string, given: 'uuid' | 'secret'): { primary: Buffer | null; check: Check; alternatives: KeyCandidate[]; forms: Diagnosis['secretForms'] } {
+function keysFor(secret: string, given: 'uuid' | 'secret'): { primary: Buffer | null; publicKey?: KeyObject; check: Check; alternatives: KeyCandidate[]; forms: Diagnosis['secretForms'] } {
   const s = secret.trim();
   const alternatives: KeyCandidate[] = [];
   const forms = isUuid(s) ? { uuid: s.toLowerCase(), whsec: whsecOf(s) } : null;
   let primary: Buffer | null = null;
   let check: Check;
+
+  if (s.startsWith(PUBLIC_KEY_PREFIX)) {
+    try {
+      return { primary: null, publicKey: decodePublicKey(s), forms, alternatives, check: { name: 'secret', ok: true, message: 'ed25519 public key (whpk_): checks the v1a signatures' } };
+    } catch (err) {
+      return { primary: null, forms, alternatives, check: { name: 'secret', ok: false, message: (err as Error).message } };
+    }
+  }
 
   if (given === 'uuid' && !isUuid(s) && !s.startsWith('whsec_')) {
     return { primary: null, forms, alternatives, check: { name: 'secret', ok: false, message: `--uuid ${JSON.stringify(s.slice(0, 60))} is not a uuid (8-4-4-4-12 hex digits, as in GET /api/v1/webhooks); for a whsec_ secret use --secret` } };
@@ -225,6 +236,8 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   // 3. signature
   const sigHeader = h['webhook-signature']!;
   const entries = sigHeader.split(' ').filter(Boolean);
+  const bodies = bodyCandidates(input.body);
+  if (keys.publicKey) return diagnoseV1a(keys.publicKey, { id: messageId!, tsRaw, sigHeader, body: input.body, bodies: bodies.candidates }, checks, causes, () => result(keys.forms));
   if (!entries.some((e) => e.startsWith('v1,'))) {
     const looks = /^t=\d+,v1=/.test(sigHeader) ? ' (that is a Stripe-style signature)' : /^sha256=/.test(sigHeader) ? ' (that is a GitHub-style signature)' : /^[A-Za-z0-9+/]{43}=$/.test(sigHeader) ? ' (a bare base64 signature: the "v1," prefix was cut off)' : '';
     const message = `webhook-signature has no "v1,<base64>" entry: got ${JSON.stringify(sigHeader.slice(0, 60))}${looks}. Copy the header whole.`;
@@ -234,7 +247,6 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   }
   const id = messageId!;
   const matches = (key: Buffer, body: Buffer) => signatureMatches(key, id, tsRaw, body, sigHeader);
-  const bodies = bodyCandidates(input.body);
 
   if (keys.primary && matches(keys.primary, input.body)) {
     checks.push({ name: 'signature', ok: true, message: `matches (${entries.length} signature${entries.length > 1 ? 's' : ''} in the header)` });
@@ -256,7 +268,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   // No single change explains it: say what the evidence points to.
   checks.push({ name: 'signature', ok: false, message: keys.primary ? 'matches neither this message nor any usual alteration of it' : 'cannot be checked: the secret is not usable' });
   if (!keys.primary) {
-    causes.push({ code: 'invalid_secret', message: `${keys.check.message} Pass the subscription uuid (--uuid) or a whsec_<base64> secret (--secret).` });
+    causes.push({ code: 'invalid_secret', message: `${keys.check.message} Pass the subscription uuid (--uuid), a whsec_<base64> secret or a whpk_ public key (--secret).` });
     return result(keys.forms);
   }
   const parsed = bodies.parsed as { id?: unknown; topic?: unknown } | undefined;
@@ -275,10 +287,38 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
   const keyIsUuid = isUuid(keyText);
   let hint = '';
   if (id.startsWith('evt_') && keyIsUuid) hint = ' This message was forwarded by `storehook listen` (its id starts with evt_): it is signed with the session secret listen printed at start (`storehook listen --print-secret`), not with a subscription uuid.';
-  else if (id.startsWith('msg_') && !keyIsUuid) hint = ' This message came from a subscription (its id starts with msg_): its key is that subscription\'s uuid (GET /api/v1/webhooks lists them), not a `storehook listen` session secret.';
+  else if (id.startsWith('msg_') && !keyIsUuid) hint = ' This message came from a subscription (its id starts with msg_): its key is that subscription\'s uuid (GET /api/v1/webhooks lists them), or the whsec_ secret of its own if it has one (signing.hmac "secret"; shown once, when made or rotated), not a `storehook listen` session secret.';
   else if (keyIsUuid) hint = ` Check that ${keyText} is the uuid of the subscription that sent this message (its delivery log, GET /api/v1/webhooks/${keyText}/deliveries, lists ${id} if so).`;
   causes.push({ code: 'wrong_key', message: `Wrong key: the signature was made with another secret.${hint}` });
   // A wrong key is likelier than a changed body when the body looks untouched.
   if (bodies.compact === true && !causes.some((c) => c.code === 'mismatched_capture')) causes.sort((a, b) => (a.code === 'wrong_key' ? -1 : b.code === 'wrong_key' ? 1 : 0));
   return result(keys.forms);
+}
+
+interface SignedMessage {
+  id: string;
+  tsRaw: string;
+  sigHeader: string;
+  body: Buffer;
+  bodies: BodyCandidate[];
+}
+
+/** The signature step for a whpk_ public key: the v1a entries, the message as given, then its usual alterations. */
+function diagnoseV1a(publicKey: KeyObject, m: SignedMessage, checks: Check[], causes: Cause[], result: () => Diagnosis): Diagnosis {
+  const count = m.sigHeader.split(' ').filter((e) => e.startsWith('v1a,')).length;
+  if (count === 0) {
+    const message = 'webhook-signature has no "v1a,<base64>" entry: this subscription does not sign with ed25519 (turn it on with PATCH /api/v1/webhooks/{uuid} {"signing": {"ed25519": true}}), or verify its v1 entry with the uuid or whsec_ secret instead.';
+    checks.push({ name: 'signature', ok: false, message });
+    causes.push({ code: 'no_v1a_signature', message });
+    return result();
+  }
+  const matches = (body: Buffer) => ed25519SignatureMatches(publicKey, m.id, m.tsRaw, body, m.sigHeader);
+  if (matches(m.body)) {
+    checks.push({ name: 'signature', ok: true, message: `v1a matches (${count} ed25519 signature${count > 1 ? 's' : ''} in the header)` });
+    return result();
+  }
+  const altered = m.bodies.find((b) => matches(b.body));
+  checks.push({ name: 'signature', ok: false, message: altered ? 'does not match the message as given' : 'matches neither this message nor any usual alteration of it' });
+  causes.push(altered ? altered.cause : { code: 'wrong_key', message: 'Wrong key: no v1a signature was made by this public key. Check it is one the subscription lists now (signing.keys in GET /api/v1/webhooks/{uuid}); after a rotation the old key stops signing when its overlap ends.' });
+  return result();
 }
