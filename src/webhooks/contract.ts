@@ -1,5 +1,7 @@
 /** Webhooks API shapes (SPEC §3). */
 import { Type, type Static } from 'typebox';
+import { Product, StockItem } from '../catalogue/contract.js';
+import { Customer } from '../customers/contract.js';
 import { Order } from '../orders/contract.js';
 
 const Time = Type.String({ format: 'date-time' });
@@ -46,7 +48,8 @@ export const Topic = Type.Object({
   name: Type.String(),
   description: Type.String(),
   expands: Type.Array(Type.String()),
-  example: Type.Object({ id: Type.String(), topic: Type.String(), created_at: Time, data: Order }),
+  resource: Type.Union([Type.Literal('order'), Type.Literal('product'), Type.Literal('stock_item'), Type.Literal('customer')], { description: 'what `data` of its messages is' }),
+  example: Type.Object({ id: Type.String(), topic: Type.String(), created_at: Time, data: Type.Union([Order, Product, StockItem, Customer], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it' }) }),
 });
 
 export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('failed')], {
