@@ -23,6 +23,9 @@ export interface CatalogueContext {
   sink: ResourceEventSink;
 }
 
+/** Who changes the catalogue, for a change made inside the caller's transaction. */
+export type CatalogueActor = Omit<CatalogueContext, 'database'>;
+
 const DEFAULT_VAT_BP = 2550;
 
 function productEvent(storeId: number, topic: 'product.created' | 'product.updated', productId: number): ResourceEvent {
@@ -127,35 +130,38 @@ async function linkCategories(tx: Tx, storeId: number, productId: number, catego
 }
 
 export async function createProduct(ctx: CatalogueContext, body: CreateProductBody): Promise<number> {
+  return inTransaction(ctx.database, (tx) => addProduct(tx, ctx, body));
+}
+
+/** `createProduct` inside the caller's transaction (the first run seeds its demo catalogue so). */
+export async function addProduct(tx: Tx, ctx: CatalogueActor, body: CreateProductBody): Promise<number> {
   const c = new Converter();
   const set = productColumns(body, c);
   c.check();
-  return inTransaction(ctx.database, async (tx) => {
-    await checkCodeFree(tx, ctx.storeId, body.product_code);
-    await checkReferences(tx, ctx.storeId, body);
-    const now = await commitStamp(tx, ctx.storeId);
-    const row = await tx.db
-      .insertInto('products')
-      .values({
-        description: '',
-        vat_rate_bp: DEFAULT_VAT_BP,
-        weight_g: 0,
-        visible: 1,
-        ...set,
-        store_id: ctx.storeId,
-        created_at: now,
-        updated_at: now,
-        product_code: body.product_code,
-        name: body.name,
-        price_cents: set.price_cents ?? 0,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (body.category_ids) await linkCategories(tx, ctx.storeId, row.id, body.category_ids);
-    const stock = await createStockItem(tx, ctx, { productId: row.id, variationId: null, productCode: body.product_code }, body.stock_item, now);
-    await ctx.sink.publishResources(tx, [productEvent(ctx.storeId, 'product.created', row.id), ...stock.events], now);
-    return row.id;
-  });
+  await checkCodeFree(tx, ctx.storeId, body.product_code);
+  await checkReferences(tx, ctx.storeId, body);
+  const now = await commitStamp(tx, ctx.storeId);
+  const row = await tx.db
+    .insertInto('products')
+    .values({
+      description: '',
+      vat_rate_bp: DEFAULT_VAT_BP,
+      weight_g: 0,
+      visible: 1,
+      ...set,
+      store_id: ctx.storeId,
+      created_at: now,
+      updated_at: now,
+      product_code: body.product_code,
+      name: body.name,
+      price_cents: set.price_cents ?? 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (body.category_ids) await linkCategories(tx, ctx.storeId, row.id, body.category_ids);
+  const stock = await createStockItem(tx, ctx, { productId: row.id, variationId: null, productCode: body.product_code }, body.stock_item, now);
+  await ctx.sink.publishResources(tx, [productEvent(ctx.storeId, 'product.created', row.id), ...stock.events], now);
+  return row.id;
 }
 
 export async function updateProduct(ctx: CatalogueContext, productId: number, body: PatchProductBody): Promise<void> {
@@ -224,28 +230,31 @@ function variationColumns(body: PatchVariationBody, c: Converter): Partial<Varia
 }
 
 /** A change to a variation is a change to its product: product.updated, and the product's updated_at. */
-async function touchProduct(ctx: CatalogueContext, tx: Tx, productId: number, now: number, more: ResourceEvent[] = []): Promise<void> {
+async function touchProduct(ctx: CatalogueActor, tx: Tx, productId: number, now: number, more: ResourceEvent[] = []): Promise<void> {
   await tx.db.updateTable('products').set({ updated_at: now }).where('store_id', '=', ctx.storeId).where('id', '=', productId).execute();
   await ctx.sink.publishResources(tx, [productEvent(ctx.storeId, 'product.updated', productId), ...more], now);
 }
 
 export async function createVariation(ctx: CatalogueContext, productId: number, body: CreateVariationBody): Promise<number> {
+  return inTransaction(ctx.database, (tx) => addVariation(tx, ctx, productId, body));
+}
+
+/** `createVariation` inside the caller's transaction. */
+export async function addVariation(tx: Tx, ctx: CatalogueActor, productId: number, body: CreateVariationBody): Promise<number> {
   const c = new Converter();
   const set = variationColumns(body, c);
   c.check();
-  return inTransaction(ctx.database, async (tx) => {
-    if (!(await findProduct(tx.db, ctx.storeId, productId))) throw notFound('Product', productId);
-    await checkCodeFree(tx, ctx.storeId, body.product_code);
-    const now = await commitStamp(tx, ctx.storeId);
-    const row = await tx.db
-      .insertInto('variations')
-      .values({ price_cents: null, purchase_price_cents: null, weight_g: null, barcode: null, sort: 0, ...set, product_code: body.product_code, name: body.name, store_id: ctx.storeId, product_id: productId, created_at: now, updated_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const stock = await createStockItem(tx, ctx, { productId, variationId: row.id, productCode: body.product_code }, body.stock_item, now);
-    await touchProduct(ctx, tx, productId, now, stock.events);
-    return row.id;
-  });
+  if (!(await findProduct(tx.db, ctx.storeId, productId))) throw notFound('Product', productId);
+  await checkCodeFree(tx, ctx.storeId, body.product_code);
+  const now = await commitStamp(tx, ctx.storeId);
+  const row = await tx.db
+    .insertInto('variations')
+    .values({ price_cents: null, purchase_price_cents: null, weight_g: null, barcode: null, sort: 0, ...set, product_code: body.product_code, name: body.name, store_id: ctx.storeId, product_id: productId, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const stock = await createStockItem(tx, ctx, { productId, variationId: row.id, productCode: body.product_code }, body.stock_item, now);
+  await touchProduct(ctx, tx, productId, now, stock.events);
+  return row.id;
 }
 
 export async function updateVariation(ctx: CatalogueContext, productId: number, variationId: number, body: PatchVariationBody): Promise<void> {
