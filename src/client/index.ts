@@ -338,9 +338,10 @@ export class StorehookClient {
   /** the stock of a product code (ERP stock sync): `stock.update('MUG-1', { quantity: 40 })` */
   readonly stock: StockApi;
   readonly stockItems: StockItemsApi;
-  /** the stock ledger, read-only */
-  readonly stockChanges: StockChangesApi;
-  readonly customers: CustomersApi;
+  /** the stock ledger, read-only: `listAll({ 'changed_at-from': lastSync, sort: 'id-asc', page_size: 10_000 })` */
+  readonly stockChanges: ListApi<StockChange, StockChangeListQuery>;
+  /** e-mail unique in the store; `customer_group_ids` in a body replaces the group links */
+  readonly customers: WritableApi<Customer, CreateCustomerBody, CustomerListQuery, PatchCustomerBody>;
   readonly customerGroups: WritableApi<CustomerGroup, CustomerGroupBody, CustomerGroupListQuery>;
   readonly brands: WritableApi<Brand, BrandBody>;
   readonly suppliers: WritableApi<Supplier, SupplierBody>;
@@ -377,8 +378,8 @@ export class StorehookClient {
     this.variations = new VariationsApi(this);
     this.stock = new StockApi(this);
     this.stockItems = new StockItemsApi(this, '/stock-items');
-    this.stockChanges = new StockChangesApi(this);
-    this.customers = new CustomersApi(this, '/customers');
+    this.stockChanges = new ListApi(this, '/stock-changes');
+    this.customers = new WritableApi(this, '/customers');
     this.customerGroups = new WritableApi(this, '/customer-groups');
     this.brands = new WritableApi(this, '/brands');
     this.suppliers = new WritableApi(this, '/suppliers');
@@ -593,8 +594,8 @@ export class WebhooksApi {
   }
 }
 
-/** A list-and-get resource at `path`: one page, every item, one by id. */
-export class ReadableApi<T, Q extends Query = NamedListQuery, E extends string = Q extends { expand?: (infer X)[] | string } ? X & string : never> {
+/** A list at `path`: one page, or every item. */
+export class ListApi<T, Q extends Query> {
   constructor(
     protected readonly c: StorehookClient,
     protected readonly path: string,
@@ -607,29 +608,27 @@ export class ReadableApi<T, Q extends Query = NamedListQuery, E extends string =
   listAll(query: Omit<Q, 'page'> = {} as Q): AsyncGenerator<T, void, undefined> {
     return this.c.paginate<T>(this.path, query as Query);
   }
+}
+
+/** A list-and-get resource at `path`: one page, every item, one by id. */
+export class ReadableApi<T, Q extends Query = NamedListQuery, E extends string = Q extends { expand?: (infer X)[] | string } ? X & string : never> extends ListApi<T, Q> {
   async get(id: number, query: { expand?: E[] | string } = {}): Promise<T> {
     return (await this.c.request<{ data: T }>('GET', `${this.path}/${id}`, { query })).data;
   }
 }
 
-/** A resource that can also be created and changed (a change names only the fields it changes). */
-export class WritableApi<T, B, Q extends Query = NamedListQuery> extends ReadableApi<T, Q> {
+/** A resource that can also be created (body `B`) and changed (`P`: only the fields it changes). */
+export class WritableApi<T, B, Q extends Query = NamedListQuery, P = Partial<B>> extends ReadableApi<T, Q> {
   async create(body: B): Promise<T> {
     return (await this.c.request<{ data: T }>('POST', this.path, { body })).data;
   }
-  async update(id: number, patch: Partial<B>): Promise<T> {
+  async update(id: number, patch: P): Promise<T> {
     return (await this.c.request<{ data: T }>('PATCH', `${this.path}/${id}`, { body: patch })).data;
   }
 }
 
 /** Products; a new product gets its stock item (`stock_item` in the body sets it). */
-export class ProductsApi extends ReadableApi<Product, ProductListQuery> {
-  async create(body: CreateProductBody): Promise<Product> {
-    return (await this.c.request<{ data: Product }>('POST', this.path, { body })).data;
-  }
-  async update(id: number, patch: PatchProductBody): Promise<Product> {
-    return (await this.c.request<{ data: Product }>('PATCH', `${this.path}/${id}`, { body: patch })).data;
-  }
+export class ProductsApi extends WritableApi<Product, CreateProductBody, ProductListQuery, PatchProductBody> {
   /** Deletes the product with its variations and stock items; a 409 while an open order holds it. */
   async delete(id: number): Promise<Deleted> {
     return (await this.c.request<{ data: Deleted }>('DELETE', `${this.path}/${id}`)).data;
@@ -679,27 +678,6 @@ export class StockItemsApi extends ReadableApi<StockItem, StockItemListQuery> {
   }
 }
 
-export class StockChangesApi {
-  constructor(private readonly c: StorehookClient) {}
-
-  list(query: StockChangeListQuery = {}): Promise<Page<StockChange>> {
-    return this.c.request('GET', '/stock-changes', { query });
-  }
-  /** Every change, following `meta.next` (e.g. `{ 'changed_at-from': lastSync, sort: 'id-asc', page_size: 10_000 }`). */
-  listAll(query: Omit<StockChangeListQuery, 'page'> = {}): AsyncGenerator<StockChange, void, undefined> {
-    return this.c.paginate<StockChange>('/stock-changes', query);
-  }
-}
-
-/** Customers (e-mail unique in the store); `customer_group_ids` in a body replaces the group links. */
-export class CustomersApi extends ReadableApi<Customer, CustomerListQuery> {
-  async create(body: CreateCustomerBody): Promise<Customer> {
-    return (await this.c.request<{ data: Customer }>('POST', this.path, { body })).data;
-  }
-  async update(id: number, patch: PatchCustomerBody): Promise<Customer> {
-    return (await this.c.request<{ data: Customer }>('PATCH', `${this.path}/${id}`, { body: patch })).data;
-  }
-}
 
 /** `new StorehookClient(options)`. */
 export function createClient(options: ClientOptions): StorehookClient {
