@@ -9,8 +9,8 @@
  *   core    orders/, webhooks/, store-events/ (with db/ and delivery/ below them)
  *   fronts  api/, dashboard/, legacy/, toolkit/, ops/, admin/, commands/, cli.ts, server.ts
  */
-const LEAVES = '^src/(config|errors|log|time|version)[.]ts$';
-const CORE = '^src/(orders|webhooks|delivery|db|store-events)/';
+const LEAVES = '^src/(config|errors|log|money|time|version)[.]ts$';
+const CORE = '^src/(orders|catalogue|customers|webhooks|delivery|db|store-events)/';
 
 module.exports = {
   forbidden: [
@@ -56,6 +56,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/orders/' },
       to: { path: '^src/api/' },
+    },
+    {
+      name: 'catalogue-below-orders',
+      comment: 'Orders take stock (orders/ imports catalogue/); the catalogue and customers never import orders/, the API, or each other the other way round.',
+      severity: 'error',
+      from: { path: '^src/(catalogue|customers)/' },
+      to: { path: '^src/(orders|api|webhooks)/' },
+    },
+    {
+      name: 'catalogue-not-to-customers',
+      comment: 'customers/ uses the catalogue event sink; the catalogue knows nothing of customers.',
+      severity: 'error',
+      from: { path: '^src/catalogue/' },
+      to: { path: '^src/customers/' },
     },
     {
       name: 'core-not-to-front-ends',

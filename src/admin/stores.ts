@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { generateApiKey, hashApiKey, keyPrefix } from '../auth/api-keys.js';
 import type { Plan, Schema, Store } from '../db/schema.js';
+import { seedDefaultVersion } from '../catalogue/named.js';
 import { seedDefaultMethods } from '../orders/methods.js';
 import { nowMs } from '../time.js';
 
@@ -40,6 +41,7 @@ export async function createStore(db: Db, input: { name: string; plan: Plan; tim
       .returningAll()
       .executeTakeFirstOrThrow();
     await seedDefaultMethods(trx, store.id, now);
+    await seedDefaultVersion(trx, store.id, now);
     return store;
   };
   // The demo seeding calls this inside its own transaction (Kysely cannot nest them).

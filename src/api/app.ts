@@ -18,7 +18,11 @@ import { createLimiters, type Limiters } from './limiters.js';
 import { registerErrorHandling, sendError } from './errors.js';
 import { applyConnectionLimits, httpServerOptions } from './http-server.js';
 import { swaggerOptions } from './openapi.js';
+import { catalogueRoutes } from './routes/catalogue.js';
+import { customersRoutes } from './routes/customers.js';
 import { ordersRoutes } from './routes/orders.js';
+import { productsRoutes } from './routes/products.js';
+import { stockRoutes } from './routes/stock.js';
 import { coerceToSchema } from './query.js';
 import { findForbiddenText } from './text-guard.js';
 import { boundedValidatorFactory } from './validation.js';
@@ -124,6 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       async (api) => {
         registerAuth(api, { database: deps.database, limiters });
         await api.register(ordersRoutes, { database: deps.database, sink: deps.sink, hide });
+        // The rest of the store (issue #15); the same handlers under v0, hidden, as MyCashflow serves some there.
+        for (const routes of [productsRoutes, stockRoutes, customersRoutes, catalogueRoutes]) await api.register(routes, { database: deps.database, sink: deps.sink, hide });
         if (prefix === '/api/v1') for (const plugin of deps.apiV1Plugins ?? []) await plugin(api);
       },
       { prefix },

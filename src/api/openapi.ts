@@ -8,8 +8,8 @@
  */
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { isDeepStrictEqual } from 'node:util';
-import { OrderMessage, TestMessage } from '../webhooks/contract.js';
-import { TEST_TOPIC, TOPICS } from '../webhooks/topics.js';
+import { CustomerMessage, OrderMessage, ProductMessage, StockItemMessage, TestMessage } from '../webhooks/contract.js';
+import { TEST_TOPIC, TOPICS, type TopicResource } from '../webhooks/topics.js';
 import { VERSION } from '../version.js';
 
 /** A title that makes a schema a component: PascalCase, usable as a type name in any language. */
@@ -147,9 +147,20 @@ function messageOperation(topic: string, summary: string, description: string, s
   };
 }
 
+/** Which message body (component) and which GET each topic's resource has. */
+const MESSAGE_OF_RESOURCE: Record<TopicResource, { schema: string; path: string }> = {
+  order: { schema: 'OrderMessage', path: 'orders/{id}' },
+  product: { schema: 'ProductMessage', path: 'products/{id}' },
+  stock_item: { schema: 'StockItemMessage', path: 'stock-items/{id}' },
+  customer: { schema: 'CustomerMessage', path: 'customers/{id}' },
+};
+
 function webhooksSection(): Record<string, PathItem> {
   const section: Record<string, PathItem> = {};
-  for (const topic of TOPICS) section[topic.name] = messageOperation(topic.name, `${topic.name}: ${topic.description}`, `\`data\` is the order as GET /api/v1/orders/{id} renders it, with the subscription's expands.`, 'OrderMessage');
+  for (const topic of TOPICS) {
+    const { schema, path } = MESSAGE_OF_RESOURCE[topic.resource];
+    section[topic.name] = messageOperation(topic.name, `${topic.name}: ${topic.description}`, `\`data\` is the ${topic.resource.replace('_', ' ')} as GET /api/v1/${path} renders it, with the subscription's expands.`, schema);
+  }
   section[TEST_TOPIC] = messageOperation(TEST_TOPIC, `${TEST_TOPIC}: sent by POST /api/v1/webhooks/{uuid}/test`, 'Not subscribable; tried once.', 'TestMessage');
   return section;
 }
@@ -170,7 +181,13 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
       components: {
         securitySchemes: { basic: { type: 'http', scheme: 'basic' } },
         // Components that no route uses: the message bodies of the webhooks section.
-        schemas: { OrderMessage: OrderMessage as object, TestMessage: TestMessage as object },
+        schemas: {
+          OrderMessage: OrderMessage as object,
+          ProductMessage: ProductMessage as object,
+          StockItemMessage: StockItemMessage as object,
+          CustomerMessage: CustomerMessage as object,
+          TestMessage: TestMessage as object,
+        },
       },
       security: [{ basic: [] }],
       tags: [

@@ -1,5 +1,7 @@
 /**
- * storehook/client — a small typed client for the storehook Orders and Webhooks API.
+ * storehook/client — a small typed client for the storehook API: orders, webhooks, and the rest
+ * of the store (products and their variations, stock, the stock ledger, customers, and the
+ * catalogue's small resources).
  *
  * The resource types are the server's own schemas (`Static<typeof Order>` …), imported as types
  * only: the client has no runtime dependency beyond `fetch` (Node ≥ 18, browsers, Deno, Bun).
@@ -58,9 +60,63 @@ import type {
   Subscription,
   Topic,
 } from '../webhooks/contract.js';
+import type {
+  Brand,
+  BrandBody,
+  Campaign,
+  Category,
+  CategoryBody,
+  CreateProductBody,
+  CreateVariationBody,
+  PatchProductBody,
+  PatchStockBody,
+  PatchVariationBody,
+  PaymentMethod,
+  Product,
+  ProductExpand,
+  ShippingMethod,
+  StockChange,
+  StockItem as StockItemSchema,
+  StockItemExpand,
+  Supplier,
+  SupplierBody,
+  Variation,
+  Version,
+} from '../catalogue/contract.js';
+import type { CreateCustomerBody, Customer, CustomerExpand, CustomerGroup, CustomerGroupBody, PatchCustomerBody } from '../customers/contract.js';
 import type { Static } from 'typebox';
 import type { OrderRangeField, OrderSortField } from '../orders/list.js';
 
+export type {
+  Brand,
+  BrandBody,
+  Campaign,
+  Category,
+  CategoryBody,
+  CreateCustomerBody,
+  CreateProductBody,
+  CreateVariationBody,
+  Customer,
+  CustomerExpand,
+  CustomerGroup,
+  CustomerGroupBody,
+  PatchCustomerBody,
+  PatchProductBody,
+  PatchStockBody,
+  PatchVariationBody,
+  PaymentMethod,
+  Product,
+  ProductExpand,
+  ShippingMethod,
+  StockChange,
+  StockItemExpand,
+  Supplier,
+  SupplierBody,
+  Variation,
+  Version,
+};
+/** A stock item; with `expand=product` its product (the server's schema leaves that open, as Product holds stock items). */
+export type StockItem = Omit<StockItemSchema, 'product'> & { product?: Product };
 export type {
   Attempt,
   Comment,
@@ -115,6 +171,34 @@ export type OrderListQuery = Ranges<OrderRangeField> & {
   sort?: `${OrderSortField}-${'asc' | 'desc'}`;
   expand?: OrderExpand[] | string;
 };
+
+/**
+ * Filters of the catalogue and customer lists (`GET /products`, `/customers`, `/stock-changes`,
+ * `/brands` …): paging, several by id, `sort`, the ranges `R`, and `expand` of `E`.
+ */
+export type ResourceListQuery<S extends string, R extends string = never, E extends string = never> = Ranges<R> & {
+  page?: number;
+  page_size?: number;
+  /** several by id */
+  id?: number[] | string;
+  sort?: `${S}-${'asc' | 'desc'}`;
+  expand?: E[] | string;
+};
+export type ProductListQuery = ResourceListQuery<'id' | 'created_at' | 'updated_at', 'created_at' | 'updated_at', ProductExpand>;
+export type VariationListQuery = ResourceListQuery<'id'>;
+export type StockItemListQuery = ResourceListQuery<'id' | 'updated_at', 'updated_at', StockItemExpand>;
+/** `page_size` up to 10,000 here, as stock connectors ask. */
+export type StockChangeListQuery = ResourceListQuery<'id' | 'changed_at', 'changed_at'>;
+export type CustomerListQuery = ResourceListQuery<'id' | 'created_at' | 'updated_at', 'created_at' | 'updated_at', CustomerExpand>;
+export type CustomerGroupListQuery = ResourceListQuery<'id'>;
+/** brands, suppliers, categories, campaigns, versions, payment and shipping methods */
+export type NamedListQuery<E extends string = never> = ResourceListQuery<'id' | 'updated_at', 'updated_at', E>;
+
+/** The answer of a DELETE. */
+export interface Deleted {
+  id: number;
+  deleted: true;
+}
 
 export type DeliveryListQuery = Ranges<'created_at'> & {
   page?: number;
@@ -258,6 +342,24 @@ export class StorehookClient {
   readonly baseUrl: string;
   readonly orders: OrdersApi;
   readonly webhooks: WebhooksApi;
+  readonly products: ProductsApi;
+  /** the variations of a product: `variations.list(productId)` */
+  readonly variations: VariationsApi;
+  /** the stock of a product code (ERP stock sync): `stock.update('MUG-1', { quantity: 40 })` */
+  readonly stock: StockApi;
+  readonly stockItems: StockItemsApi;
+  /** the stock ledger, read-only: `listAll({ 'changed_at-from': lastSync, sort: 'id-asc', page_size: 10_000 })` */
+  readonly stockChanges: ListApi<StockChange, StockChangeListQuery>;
+  /** e-mail unique in the store; `customer_group_ids` in a body replaces the group links */
+  readonly customers: WritableApi<Customer, CreateCustomerBody, CustomerListQuery, PatchCustomerBody>;
+  readonly customerGroups: WritableApi<CustomerGroup, CustomerGroupBody, CustomerGroupListQuery>;
+  readonly brands: WritableApi<Brand, BrandBody>;
+  readonly suppliers: WritableApi<Supplier, SupplierBody>;
+  readonly categories: WritableApi<Category, CategoryBody, NamedListQuery<'visibilities'>>;
+  readonly campaigns: ReadableApi<Campaign, NamedListQuery<'prices' | 'visibilities'>>;
+  readonly versions: ReadableApi<Version>;
+  readonly paymentMethods: ReadableApi<PaymentMethod>;
+  readonly shippingMethods: ReadableApi<ShippingMethod>;
   private readonly auth: string;
   private readonly fetchImpl: typeof fetch;
   private readonly maxRetries: number;
@@ -282,6 +384,20 @@ export class StorehookClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.orders = new OrdersApi(this);
     this.webhooks = new WebhooksApi(this);
+    this.products = new ProductsApi(this, '/products');
+    this.variations = new VariationsApi(this);
+    this.stock = new StockApi(this);
+    this.stockItems = new StockItemsApi(this, '/stock-items');
+    this.stockChanges = new ListApi(this, '/stock-changes');
+    this.customers = new WritableApi(this, '/customers');
+    this.customerGroups = new WritableApi(this, '/customer-groups');
+    this.brands = new WritableApi(this, '/brands');
+    this.suppliers = new WritableApi(this, '/suppliers');
+    this.categories = new WritableApi(this, '/categories');
+    this.campaigns = new ReadableApi(this, '/campaigns');
+    this.versions = new ReadableApi(this, '/versions');
+    this.paymentMethods = new ReadableApi(this, '/payment-methods');
+    this.shippingMethods = new ReadableApi(this, '/shipping-methods');
   }
 
   /**
@@ -495,6 +611,91 @@ export class WebhooksApi {
     return (await this.c.request<{ data: DiscardHeldResult }>('POST', `/webhooks/${enc(uuid)}/held/discard`, { body })).data;
   }
 }
+
+/** A list at `path`: one page, or every item. */
+export class ListApi<T, Q extends Query> {
+  constructor(
+    protected readonly c: StorehookClient,
+    protected readonly path: string,
+  ) {}
+
+  list(query: Q = {} as Q): Promise<Page<T>> {
+    return this.c.request('GET', this.path, { query });
+  }
+  /** Every matching item, following `meta.next`. */
+  listAll(query: Omit<Q, 'page'> = {} as Q): AsyncGenerator<T, void, undefined> {
+    return this.c.paginate<T>(this.path, query as Query);
+  }
+}
+
+/** A list-and-get resource at `path`: one page, every item, one by id. */
+export class ReadableApi<T, Q extends Query = NamedListQuery, E extends string = Q extends { expand?: (infer X)[] | string } ? X & string : never> extends ListApi<T, Q> {
+  async get(id: number, query: { expand?: E[] | string } = {}): Promise<T> {
+    return (await this.c.request<{ data: T }>('GET', `${this.path}/${id}`, { query })).data;
+  }
+}
+
+/** A resource that can also be created (body `B`) and changed (`P`: only the fields it changes). */
+export class WritableApi<T, B, Q extends Query = NamedListQuery, P = Partial<B>> extends ReadableApi<T, Q> {
+  async create(body: B): Promise<T> {
+    return (await this.c.request<{ data: T }>('POST', this.path, { body })).data;
+  }
+  async update(id: number, patch: P): Promise<T> {
+    return (await this.c.request<{ data: T }>('PATCH', `${this.path}/${id}`, { body: patch })).data;
+  }
+}
+
+/** Products; a new product gets its stock item (`stock_item` in the body sets it). */
+export class ProductsApi extends WritableApi<Product, CreateProductBody, ProductListQuery, PatchProductBody> {
+  /** Deletes the product with its variations and stock items; a 409 while an open order holds it. */
+  async delete(id: number): Promise<Deleted> {
+    return (await this.c.request<{ data: Deleted }>('DELETE', `${this.path}/${id}`)).data;
+  }
+}
+
+export class VariationsApi {
+  constructor(private readonly c: StorehookClient) {}
+
+  list(productId: number, query: VariationListQuery = {}): Promise<Page<Variation>> {
+    return this.c.request('GET', `/products/${productId}/variations`, { query });
+  }
+  listAll(productId: number, query: Omit<VariationListQuery, 'page'> = {}): AsyncGenerator<Variation, void, undefined> {
+    return this.c.paginate<Variation>(`/products/${productId}/variations`, query);
+  }
+  async get(productId: number, id: number, query: { expand?: 'stock_item' } = {}): Promise<Variation> {
+    return (await this.c.request<{ data: Variation }>('GET', `/products/${productId}/variations/${id}`, { query })).data;
+  }
+  /** Adds a variation with its own product code and stock item. */
+  async create(productId: number, body: CreateVariationBody): Promise<Variation> {
+    return (await this.c.request<{ data: Variation }>('POST', `/products/${productId}/variations`, { body })).data;
+  }
+  async update(productId: number, id: number, patch: PatchVariationBody): Promise<Variation> {
+    return (await this.c.request<{ data: Variation }>('PATCH', `/products/${productId}/variations/${id}`, { body: patch })).data;
+  }
+  async delete(productId: number, id: number): Promise<Deleted> {
+    return (await this.c.request<{ data: Deleted }>('DELETE', `/products/${productId}/variations/${id}`)).data;
+  }
+}
+
+export class StockApi {
+  constructor(private readonly c: StorehookClient) {}
+
+  /** The stock item of a product or variation code. */
+  async get(productCode: string, query: { expand?: StockItemExpand[] | string } = {}): Promise<StockItem> {
+    return (await this.c.request<{ data: StockItem }>('GET', `/stock/${enc(productCode)}`, { query })).data;
+  }
+  /** `{ quantity }` (units on the shelf) or `{ balance }` (units for sale), and/or the stock settings. */
+  async update(productCode: string, patch: PatchStockBody): Promise<StockItem> {
+    return (await this.c.request<{ data: StockItem }>('PATCH', `/stock/${enc(productCode)}`, { body: patch })).data;
+  }
+}
+
+export class StockItemsApi extends ReadableApi<StockItem, StockItemListQuery> {
+  async update(id: number, patch: PatchStockBody): Promise<StockItem> {
+    return (await this.c.request<{ data: StockItem }>('PATCH', `${this.path}/${id}`, { body: patch })).data;
+  }
+}
+
 
 /** `new StorehookClient(options)`. */
 export function createClient(options: ClientOptions): StorehookClient {

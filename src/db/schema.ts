@@ -313,6 +313,178 @@ export interface StorageProbeTable {
   written_at: number;
 }
 
+/** A catalogue product (MyCashflow's fields; money in cents, VAT in basis points, weight in grams). */
+export interface ProductsTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  /** unique per store across products and variations (see stock_items). */
+  product_code: string;
+  supplier_code: string | null;
+  name: string;
+  description: string;
+  price_cents: number;
+  purchase_price_cents: number | null;
+  vat_rate_bp: number;
+  weight_g: number;
+  brand_id: number | null;
+  supplier_id: number | null;
+  /** 0/1 */
+  visible: number;
+  visible_from: number | null;
+  available_from: number | null;
+  available_to: number | null;
+  barcode: string | null;
+  external_id: string | null;
+}
+
+export interface ProductCategoriesTable {
+  store_id: number;
+  product_id: number;
+  category_id: number;
+  sort: number;
+}
+
+/** A variation of a product, with its own product code and stock item; null price = the product's. */
+export interface VariationsTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  product_id: number;
+  product_code: string;
+  name: string;
+  price_cents: number | null;
+  purchase_price_cents: number | null;
+  weight_g: number | null;
+  barcode: string | null;
+  sort: number;
+}
+
+/**
+ * The stock of one product code. `quantity` is what is on the shelf, `reserved` what open orders
+ * hold and have not shipped; the balance (what can still be sold) is quantity − reserved.
+ */
+export interface StockItemsTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  product_id: number;
+  variation_id: number | null;
+  product_code: string;
+  quantity: number;
+  reserved: number;
+  /** the lowest balance an order may leave when backorders are off (default 0). */
+  balance_limit: number;
+  /** stock_item.low fires when the balance drops below this; null = no alert. */
+  balance_alert: number | null;
+  /** 0/1: orders may take the balance below balance_limit. */
+  backorder_enabled: number;
+  sku: string | null;
+  barcode: string | null;
+  location: string | null;
+}
+
+export type StockChangeReason = 'order_placed' | 'order_cancelled' | 'order_delivered' | 'manual' | 'created';
+
+/** The stock ledger: one row per change of a stock item, kept when the product is deleted. */
+export interface StockChangesTable {
+  id: Id;
+  store_id: number;
+  changed_at: number;
+  stock_item_id: number;
+  product_id: number;
+  variation_id: number | null;
+  product_code: string;
+  reason: StockChangeReason;
+  quantity_change: number;
+  reserved_change: number;
+  quantity_after: number;
+  balance_after: number;
+  order_id: number | null;
+  user_id: number | null;
+}
+
+/** A small named catalogue resource (brands, suppliers, customer groups). */
+interface NamedTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  name: string;
+}
+
+export interface BrandsTable extends NamedTable {
+  description: string;
+  website: string | null;
+}
+
+export interface SuppliersTable extends NamedTable {
+  email: string | null;
+  phone: string | null;
+  website: string | null;
+}
+
+export interface CategoriesTable extends NamedTable {
+  parent_id: number | null;
+  description: string;
+  sort: number;
+  /** 0/1 */
+  visible: number;
+}
+
+export interface CustomerGroupsTable extends NamedTable {
+  description: string;
+}
+
+export interface CampaignsTable extends NamedTable {
+  description: string;
+  starts_at: number | null;
+  ends_at: number | null;
+  discount_percent_bp: number | null;
+}
+
+/** A store version (storefront); numbered per store, 1 always exists (orders default to it). */
+export interface VersionsTable {
+  store_id: number;
+  id: number;
+  created_at: number;
+  updated_at: number;
+  name: string;
+  language: string;
+  currency: string;
+}
+
+/** A registered customer; e-mail is unique per store. */
+export interface CustomersTable {
+  id: Id;
+  store_id: number;
+  created_at: number;
+  updated_at: number;
+  email: string;
+  first_name: string;
+  last_name: string;
+  company: string;
+  vat_code: string;
+  phone: string;
+  street_address: string;
+  postal_code: string;
+  city: string;
+  country: string;
+  language: string;
+  external_id: string | null;
+  /** 0/1 */
+  newsletter: number;
+}
+
+export interface CustomerGroupLinksTable {
+  store_id: number;
+  customer_id: number;
+  customer_group_id: number;
+}
+
 export interface Schema {
   stores: StoresTable;
   api_users: ApiUsersTable;
@@ -334,6 +506,19 @@ export interface Schema {
   legacy_order_changes: LegacyOrderChangesTable;
   login_failures: LoginFailuresTable;
   storage_probe: StorageProbeTable;
+  products: ProductsTable;
+  product_categories: ProductCategoriesTable;
+  variations: VariationsTable;
+  stock_items: StockItemsTable;
+  stock_changes: StockChangesTable;
+  brands: BrandsTable;
+  suppliers: SuppliersTable;
+  categories: CategoriesTable;
+  customer_groups: CustomerGroupsTable;
+  campaigns: CampaignsTable;
+  versions: VersionsTable;
+  customers: CustomersTable;
+  customer_group_links: CustomerGroupLinksTable;
 }
 
 export type Store = Selectable<StoresTable>;
@@ -347,3 +532,16 @@ export type SubscriptionRow = Selectable<WebhookSubscriptionsTable>;
 export type MessageRow = Selectable<WebhookMessagesTable>;
 export type SigningKeyRow = Selectable<SubscriptionSigningKeysTable>;
 export type AttemptRow = Selectable<WebhookAttemptsTable>;
+export type ProductRow = Selectable<ProductsTable>;
+export type VariationRow = Selectable<VariationsTable>;
+export type StockItemRow = Selectable<StockItemsTable>;
+export type StockChangeRow = Selectable<StockChangesTable>;
+export type CustomerRow = Selectable<CustomersTable>;
+export type BrandRow = Selectable<BrandsTable>;
+export type SupplierRow = Selectable<SuppliersTable>;
+export type CategoryRow = Selectable<CategoriesTable>;
+export type CustomerGroupRow = Selectable<CustomerGroupsTable>;
+export type CampaignRow = Selectable<CampaignsTable>;
+export type VersionRow = Selectable<VersionsTable>;
+export type PaymentMethodRow = Selectable<PaymentMethodsTable>;
+export type ShippingMethodRow = Selectable<ShippingMethodsTable>;

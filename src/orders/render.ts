@@ -5,7 +5,7 @@
 import type { Order, OrderExpand, OrderProduct, TaxSummary } from './contract.js';
 import { isoTime } from '../time.js';
 import type { OrderAggregate } from './aggregate.js';
-import { fromBasisPoints, fromCents } from './money.js';
+import { fromBasisPoints, fromCents } from '../money.js';
 import { taxSummary } from './totals.js';
 
 function parseJson(text: string | null): unknown {

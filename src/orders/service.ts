@@ -4,16 +4,18 @@
  */
 import type { CreateOrderBody, PatchOrderBody, QuickProcessBody } from './contract.js';
 import type { Database } from '../db/connection.js';
-import type { OrderRow } from '../db/schema.js';
+import type { OrderRow, StockItemRow } from '../db/schema.js';
+import type { ResourceEvent } from '../catalogue/events.js';
 import { commitStamp } from '../db/commit-clock.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { conflict, DomainError, invalid, notFound, type FieldError } from '../errors.js';
 import type { OrderAggregate } from './aggregate.js';
 import type { OrderEventSink, OrderTopic } from './events.js';
-import { toBasisPoints, toCents } from './money.js';
+import { toBasisPoints, toCents } from '../money.js';
 import { findOrderForUpdate, loadAggregate } from './repository.js';
 import { afterShipmentCompleted, cancelRefusal, cancelTopics, decidePayment, PAYMENTS_CANCELLED_WITH_ORDER, quickProcessActivates, quickProcessRefusal, quickProcessTopics, shipmentCompletionRefusal, type PaymentAction } from './rules.js';
 import { computeTotals } from './totals.js';
+import { releaseForOrder, reserveForOrder, stockItemsByCode } from '../catalogue/stock.js';
 
 export interface OrderContext {
   database: Database;
@@ -26,6 +28,12 @@ export interface OrderContext {
 }
 
 const DEFAULT_VAT_BP = 2550;
+
+/** The product and variation an order row names: the catalogue's when its code is there, else what the order gave. */
+function linkedIds(item: StockItemRow | undefined, row: { product_id?: number | null | undefined; variation_id?: number | null | undefined }): { product_id: number | null; variation_id: number | null } {
+  if (item) return { product_id: item.product_id, variation_id: item.variation_id };
+  return { product_id: row.product_id ?? null, variation_id: row.variation_id ?? null };
+}
 const EMPTY_CUSTOMER = { company: '', vat_code: '', first_name: '', last_name: '', street_address: '', postal_code: '', city: '', country: '', phone: '', email: '' };
 
 function cents(field: string, amount: number | undefined, errors: FieldError[]): number {
@@ -134,6 +142,9 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
       .returning('id')
       .executeTakeFirstOrThrow();
     const orderId = inserted.id;
+    // A row whose product_code is in the catalogue links to its product (and variation) and
+    // takes stock; any other row stays as the order gave it, with no stock.
+    const catalogue = await stockItemsByCode(tx.db, ctx.storeId, lines.map((l) => l.product_code));
     const shipment = await tx.db
       .insertInto('shipments')
       .values({
@@ -157,6 +168,7 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
       .insertInto('order_products')
       .values(
         lines.map((l) => ({
+          ...linkedIds(catalogue.get(l.product_code), l),
           store_id: ctx.storeId,
           order_id: orderId,
           created_at: now,
@@ -168,8 +180,6 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
           shipment_id: shipment.id,
           updated_at: now,
           delivered_at: null,
-          product_id: l.product_id ?? null,
-          variation_id: l.variation_id ?? null,
           bundle_id: l.bundle_id ?? null,
           campaign_id: l.campaign_id ?? null,
           model_name: l.model_name ?? null,
@@ -196,7 +206,14 @@ export async function createOrder(ctx: OrderContext, body: CreateOrderBody): Pro
         exchange_rate: body.payment?.exchange_rate ?? null,
       })
       .execute();
-    return finishChange(ctx, tx, orderId, now, { code: 'order_created', message: `Order created (${ctx.source ?? 'api'})` }, ['order.created']);
+    const stockLines = lines.flatMap((l) => {
+      const item = catalogue.get(l.product_code);
+      return item ? [{ stockItemId: item.id, productCode: l.product_code, quantity: l.quantity }] : [];
+    });
+    const stockEvents = await reserveForOrder(tx, ctx, orderId, stockLines, now);
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'order_created', message: `Order created (${ctx.source ?? 'api'})` }, ['order.created']);
+    await ctx.sink.publishResources(tx, stockEvents, now);
+    return agg;
   });
 }
 
@@ -234,7 +251,10 @@ export async function cancelOrder(ctx: OrderContext, orderId: number): Promise<O
       .where('store_id', '=', ctx.storeId)
       .where('status', 'in', [...PAYMENTS_CANCELLED_WITH_ORDER])
       .executeTakeFirst();
-    return finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, cancelTopics(Number(cancelled.numUpdatedRows)));
+    const stockEvents = await releaseForOrder(tx, ctx, orderId, 'order_cancelled', now);
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'order_cancelled', message: 'Order cancelled' }, cancelTopics(Number(cancelled.numUpdatedRows)));
+    await ctx.sink.publishResources(tx, stockEvents, now);
+    return agg;
   });
 }
 
@@ -265,10 +285,13 @@ export async function completeShipment(ctx: OrderContext, orderId: number, shipm
     await completeShipments(tx, ctx.storeId, orderId, now, trackingCode, shipmentId);
     const open = await tx.db.selectFrom('shipments').select('id').where('store_id', '=', ctx.storeId).where('order_id', '=', orderId).where('status', '=', 'OPEN').executeTakeFirst();
     const { completesOrder, topics } = afterShipmentCompleted(open !== undefined);
+    let stockEvents: ResourceEvent[] = [];
     if (completesOrder) {
       await tx.db.updateTable('orders').set({ status: 'COMPLETED', shipments_completed_at: now }).where('id', '=', orderId).where('store_id', '=', ctx.storeId).execute();
+      stockEvents = await releaseForOrder(tx, ctx, orderId, 'order_delivered', now);
     }
     const agg = await finishChange(ctx, tx, orderId, now, { code: 'shipment_completed', message: `Shipment ${shipmentId} completed`, data: { shipment_id: shipmentId, tracking_code: trackingCode ?? shipment.tracking_code } }, topics);
+    await ctx.sink.publishResources(tx, stockEvents, now);
     return { order: agg, shipmentId };
   });
 }
@@ -292,8 +315,11 @@ export async function quickProcess(ctx: OrderContext, orderId: number, body: Qui
       .where('id', '=', orderId)
       .where('store_id', '=', ctx.storeId)
       .execute();
+    const stockEvents = await releaseForOrder(tx, ctx, orderId, 'order_delivered', now);
     const topics = quickProcessTopics(activates, shipmentsCompleted);
-    return finishChange(ctx, tx, orderId, now, { code: 'order_quick_processed', message: 'Order quick-processed', data: { send_emails: body.send_emails ?? false, tracking_code: body.tracking_code ?? null } }, topics);
+    const agg = await finishChange(ctx, tx, orderId, now, { code: 'order_quick_processed', message: 'Order quick-processed', data: { send_emails: body.send_emails ?? false, tracking_code: body.tracking_code ?? null } }, topics);
+    await ctx.sink.publishResources(tx, stockEvents, now);
+    return agg;
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import type { TaxSummary } from './contract.js';
 import type { OrderAggregate } from './aggregate.js';
-import { fromBasisPoints, fromCents } from './money.js';
+import { fromBasisPoints, fromCents } from '../money.js';
 
 export interface LineInput {
   quantity: number;

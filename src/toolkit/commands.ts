@@ -11,7 +11,7 @@ import { DEFAULT_TOLERANCE_SEC } from '../sdk/verify.js';
 import { EXIT, EXIT_CODES_HELP, exitWith, resolveServer, ToolkitError, usageExit, withServerOptions, type Server, type ServerOptions } from './common.js';
 import { makeClient } from './common.js';
 import { ListenSession, sessionSecret } from './listen/session.js';
-import { parseTopic, SCENARIOS, trigger, type TriggerStep } from './trigger.js';
+import { checkOrderOption, describeTrigger, parseTopic, trigger, TRIGGER_TOPICS, type TriggerStep } from './trigger.js';
 import { diagnose, type Diagnosis } from './verify/diagnose.js';
 import { CaptureError, parseHeadersFile } from './verify/headers-file.js';
 
@@ -108,8 +108,9 @@ async function triggerAction(topicRaw: string, flags: TriggerFlags): Promise<voi
     const topic = parseTopic(topicRaw);
     server = resolveServer(flags);
     const orderId = positiveInt('--order', flags.order);
+    checkOrderOption(topic, orderId);
     const api = makeClient(server, (r) => process.stderr.write(`storehook: ${r.status === 429 ? 'rate limited' : 'server busy'}; retrying in ${Math.ceil(r.waitMs / 1000)} s (retry ${r.retry})\n`));
-    if (!flags.json) out(orderId ? `Triggering ${topic} on order ${orderId} at ${server.url}` : `Triggering ${topic} at ${server.url}: ${SCENARIOS[topic].describe}`);
+    if (!flags.json) out(orderId ? `Triggering ${topic} on order ${orderId} at ${server.url}` : `Triggering ${topic} at ${server.url}: ${describeTrigger(topic)}`);
     const step = (s: TriggerStep) => {
       if (!flags.json) out(`  ${s.method.padEnd(5)} /api/v1${s.path}  ${s.action}: ${s.result}`);
     };
@@ -117,7 +118,7 @@ async function triggerAction(topicRaw: string, flags: TriggerFlags): Promise<voi
     if (flags.json) out(JSON.stringify(result, null, 2));
     else {
       const others = result.emitted.filter((t) => t !== topic);
-      out(`✔ ${topic} emitted for order ${result.order_id}${others.length ? ` (the change also emitted ${others.join(', ')})` : ''}`);
+      out(`✔ ${topic} emitted for ${result.resource.replace('_', ' ')} ${result.id}${others.length ? ` (the change also emitted ${others.join(', ')})` : ''}`);
     }
     process.exit(EXIT.ok);
   } catch (err) {
@@ -227,19 +228,20 @@ ${EXIT_CODES_HELP}`,
   usageExit(listen);
 
   const triggerCmd = withServerOptions(program.command('trigger'))
-    .description('Make the server emit a topic for real: a sample order for order.created, the matching change on a fresh sample order for the others')
-    .argument('<topic>', ORDER_TOPICS.join(', '))
-    .option('--order <id>', 'make the change to this existing order instead of a fresh sample order')
-    .option('--json', 'print {"topic","order_id","steps","emitted"}')
+    .description('Make the server emit a topic for real: a sample order for order.created, the matching change on a fresh sample order for the other order topics, a sample product or customer and its change for the others')
+    .argument('<topic>', TRIGGER_TOPICS.join(', '))
+    .option('--order <id>', 'order topics: make the change to this existing order instead of a fresh sample order')
+    .option('--json', 'print {"topic","resource","id","order_id" (order topics),"steps","emitted"}')
     .addHelpText(
       'after',
       `
 Topics and what trigger does:
-${ORDER_TOPICS.map((t) => `  ${t.padEnd(26)} ${SCENARIOS[t].describe}`).join('\n')}
+${TRIGGER_TOPICS.map((t) => `  ${t.padEnd(26)} ${describeTrigger(t)}`).join('\n')}
 
 Example:
   storehook trigger order.payment_updated
   storehook trigger order.comment_created --order 1234 --json
+  storehook trigger stock_item.low
 ${EXIT_CODES_HELP}`,
     )
     .action((topic: string, flags: TriggerFlags) => triggerAction(topic, flags));

@@ -2,12 +2,17 @@
  * `storehook trigger <topic>`: makes the server emit a topic for real, through the public API
  * (so it goes through the same transaction, outbox, subscriptions and live stream as any change):
  * a realistic sample order for `order.created`, and the matching change on a fresh sample order
- * (or on `--order <id>`) for the others.
+ * (or on `--order <id>`) for the other order topics; a sample product or customer, and its
+ * change, for the topics of the rest of the store (trigger-resources.ts).
  */
 import type { CreateOrderBody, Order } from '../orders/contract.js';
 import type { StorehookClient } from '../client/index.js';
 import { ORDER_TOPICS, type OrderTopic } from '../orders/events.js';
 import { EXIT, ToolkitError } from './common.js';
+import { RESOURCE_SCENARIOS, RESOURCE_TOPICS, type ResourceScenario, type ResourceTopic } from './trigger-resources.js';
+
+export type TriggerTopic = OrderTopic | ResourceTopic;
+export const TRIGGER_TOPICS: readonly TriggerTopic[] = [...ORDER_TOPICS, ...RESOURCE_TOPICS];
 
 export interface TriggerStep {
   /** what was done, in words */
@@ -19,11 +24,15 @@ export interface TriggerStep {
 }
 
 export interface TriggerResult {
-  topic: OrderTopic;
-  order_id: number;
+  topic: TriggerTopic;
+  /** what the topic's messages are about, and its id */
+  resource: 'order' | ResourceScenario['resource'];
+  id: number;
+  /** order topics only (the same as id) */
+  order_id?: number;
   steps: TriggerStep[];
   /** every topic the steps emitted, in order (the triggered one among them) */
-  emitted: OrderTopic[];
+  emitted: TriggerTopic[];
 }
 
 /** A plausible storefront order: a Finnish customer, two products, shipping and a payment. */
@@ -144,26 +153,45 @@ export const SCENARIOS: Record<OrderTopic, Scenario> = {
   },
 };
 
-export function parseTopic(raw: string): OrderTopic {
-  if ((ORDER_TOPICS as readonly string[]).includes(raw)) return raw as OrderTopic;
-  throw new ToolkitError(`unknown topic "${raw}"; topics: ${ORDER_TOPICS.join(', ')}`, EXIT.usage);
+export function parseTopic(raw: string): TriggerTopic {
+  if ((TRIGGER_TOPICS as readonly string[]).includes(raw)) return raw as TriggerTopic;
+  throw new ToolkitError(`unknown topic "${raw}"; topics: ${TRIGGER_TOPICS.join(', ')}`, EXIT.usage);
+}
+
+const isOrderTopic = (topic: TriggerTopic): topic is OrderTopic => (ORDER_TOPICS as readonly string[]).includes(topic);
+
+/** `--order` names the order an order topic's change is made to; the other topics make their own sample. */
+export function checkOrderOption(topic: TriggerTopic, orderId: number | undefined): void {
+  if (orderId === undefined) return;
+  if (topic === 'order.created') throw new ToolkitError('--order cannot be used with order.created: that topic creates a new order', EXIT.usage);
+  if (!isOrderTopic(topic)) throw new ToolkitError(`--order is for order topics; ${topic} makes a fresh sample ${RESOURCE_SCENARIOS[topic].resource === 'customer' ? 'customer' : 'product'}`, EXIT.usage);
+}
+
+/** What trigger does for a topic, in words (for --help and progress). */
+export function describeTrigger(topic: TriggerTopic): string {
+  return isOrderTopic(topic) ? SCENARIOS[topic].describe : RESOURCE_SCENARIOS[topic].describe;
 }
 
 /**
  * Runs the scenario of `topic`; `log` is called after each step (for progress). With `orderId`
  * the change is made to that existing order instead of a fresh sample order.
  */
-export async function trigger(api: StorehookClient, topic: OrderTopic, log: (step: TriggerStep) => void, orderId?: number): Promise<TriggerResult> {
-  const scenario = SCENARIOS[topic];
+export async function trigger(api: StorehookClient, topic: TriggerTopic, log: (step: TriggerStep) => void, orderId?: number): Promise<TriggerResult> {
   const steps: TriggerStep[] = [];
   const record = (s: TriggerStep) => {
     steps.push(s);
     log(s);
   };
+  checkOrderOption(topic, orderId);
+  if (!isOrderTopic(topic)) {
+    const scenario = RESOURCE_SCENARIOS[topic];
+    const { id, emitted } = await scenario.run(api, record);
+    return { topic, resource: scenario.resource, id, steps, emitted };
+  }
+  const scenario = SCENARIOS[topic];
   const emitted: OrderTopic[] = [];
   let order: Order;
   if (orderId !== undefined) {
-    if (!scenario.change) throw new ToolkitError('--order cannot be used with order.created: that topic creates a new order', EXIT.usage);
     order = await api.orders.get(orderId, { expand: ['shipments', 'payments'] });
     record({ action: `loaded order ${order.id}`, method: 'GET', path: `/orders/${order.id}`, result: `status ${order.status}` });
   } else {
@@ -172,5 +200,5 @@ export async function trigger(api: StorehookClient, topic: OrderTopic, log: (ste
     emitted.push('order.created');
   }
   if (scenario.change) emitted.push(...(await scenario.change(api, order, record)));
-  return { topic, order_id: order.id, steps, emitted };
+  return { topic, resource: 'order', id: order.id, order_id: order.id, steps, emitted };
 }

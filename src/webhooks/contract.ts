@@ -1,5 +1,7 @@
 /** Webhooks API shapes (SPEC §3). */
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Product, StockItem } from '../catalogue/contract.js';
+import { Customer } from '../customers/contract.js';
 import { Order } from '../orders/contract.js';
 import { TEST_TOPIC } from './topics.js';
 
@@ -138,12 +140,31 @@ export const RotatedSecret = Type.Object(
 );
 export type RotatedSecret = Static<typeof RotatedSecret>;
 
+/** The body of a product, stock item or customer topic's message: the resource as its GET shows it. */
+const resourceMessage = <T extends TSchema>(title: string, data: T, example: string) =>
+  Type.Object(
+    {
+      id: MessageId,
+      topic: Type.String({ description: `e.g. ${example}` }),
+      created_at: Type.String({ format: 'date-time', description: 'when the event happened' }),
+      data,
+    },
+    { title },
+  );
+export const ProductMessage = resourceMessage('ProductMessage', Product, 'product.updated');
+export const StockItemMessage = resourceMessage('StockItemMessage', StockItem, 'stock_item.updated');
+export const CustomerMessage = resourceMessage('CustomerMessage', Customer, 'customer.created');
+
 export const Topic = Type.Object(
   {
     name: Type.String(),
     description: Type.String(),
     expands: Type.Array(Type.String()),
-    example: OrderMessage,
+    resource: Type.Union([Type.Literal('order'), Type.Literal('product'), Type.Literal('stock_item'), Type.Literal('customer')], { description: 'what `data` of its messages is' }),
+    example: Type.Object(
+      { id: MessageId, topic: Type.String(), created_at: Time, data: Type.Union([Order, Product, StockItem, Customer], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it' }) },
+      { title: 'TopicExample', description: 'a message of this topic, as OrderMessage, ProductMessage, StockItemMessage or CustomerMessage describe it' },
+    ),
   },
   { title: 'Topic' },
 );

@@ -1,5 +1,6 @@
 /**
- * The transactional outbox: inside the transaction of an order change, one message row per
+ * The transactional outbox: inside the transaction of a change (an order's, or a product's, stock
+ * item's or customer's through `publishResources`), one message row per
  * matching subscription, its body rendered once with that subscription's `expands`. A disabled
  * subscription gets its messages too, `held` until it is enabled again; only deleting a
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
@@ -10,6 +11,7 @@ import { newMessageId } from '../delivery/signer.js';
 import { WAKE_CHANNEL } from '../db/channels.js';
 import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
+import type { ResourceEvent } from '../catalogue/events.js';
 import type { OrderAggregate } from '../orders/aggregate.js';
 import type { OrderEventSink, OrderTopic } from '../orders/events.js';
 import { renderOrder } from '../orders/render.js';
@@ -82,10 +84,42 @@ export function createOutbox(): Outbox {
       });
       // Topics are published in the order the change lists them, so insert in that order.
       rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));
-      await tx.db.insertInto('webhook_messages').values(rows).execute();
-      if (rows.every((r) => r.status === 'held')) return;
-      await notify(tx, WAKE_CHANNEL);
-      tx.afterCommit(wake);
+      await insertAndWake(tx, rows);
+    },
+    async publishResources(tx: Tx, events: readonly ResourceEvent[], occurredAt: number) {
+      if (events.length === 0) return;
+      const subscriptions = await tx.db
+        .selectFrom('webhook_subscriptions')
+        .select(['uuid', 'topic', 'expands', 'status', 'store_id'])
+        .where('store_id', 'in', [...new Set(events.map((e) => e.storeId))])
+        .where('topic', 'in', [...new Set(events.map((e) => e.topic))])
+        .orderBy('created_at')
+        .execute();
+      if (subscriptions.length === 0) return;
+      const rows: ReturnType<typeof newMessageRow>[] = [];
+      // Events in the order they happened; each rendered once per distinct expansion set.
+      for (const event of events) {
+        const rendered = new Map<string, unknown>();
+        for (const s of subscriptions) {
+          if (s.topic !== event.topic || s.store_id !== event.storeId) continue;
+          let data = rendered.get(s.expands);
+          if (data === undefined) {
+            data = await event.render(tx.db, JSON.parse(s.expands) as string[]);
+            rendered.set(s.expands, data);
+          }
+          const messageId = newMessageId();
+          rows.push(newMessageRow({ messageId, storeId: event.storeId, subscriptionUuid: s.uuid, topic: s.topic, orderId: null, body: renderMessageBody(messageId, s.topic, occurredAt, data), createdAt: occurredAt, dueAt: occurredAt, held: s.status !== 'active' }));
+        }
+      }
+      await insertAndWake(tx, rows);
     },
   };
+
+  async function insertAndWake(tx: Tx, rows: ReturnType<typeof newMessageRow>[]): Promise<void> {
+    if (rows.length === 0) return;
+    await tx.db.insertInto('webhook_messages').values(rows).execute();
+    if (rows.every((r) => r.status === 'held')) return;
+    await notify(tx, WAKE_CHANNEL);
+    tx.afterCommit(wake);
+  }
 }

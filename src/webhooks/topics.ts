@@ -1,24 +1,44 @@
 /**
  * The topic catalogue (SPEC §3) is data: a new topic is one entry here plus the code that emits it.
- * Every topic carries the order, rendered with the subscription's `expands`.
+ * Every topic carries its resource (an order, a product, a stock item or a customer), rendered as
+ * the API's GET shows it, with the subscription's `expands`.
  */
-import { ORDER_EXPANDS, type Order, type OrderExpand } from '../orders/contract.js';
+import { PRODUCT_EXPANDS, STOCK_ITEM_EXPANDS, type Product, type StockItem } from '../catalogue/contract.js';
+import type { CatalogueTopic } from '../catalogue/topics.js';
+import { CUSTOMER_EXPANDS, type Customer } from '../customers/contract.js';
+import type { CustomerTopic } from '../customers/topics.js';
+import { ORDER_EXPANDS, type Order } from '../orders/contract.js';
 import type { OrderTopic } from '../orders/topics.js';
 
+export type Topic = OrderTopic | CatalogueTopic | CustomerTopic;
+/** What a topic's messages carry in `data`. */
+export type TopicResource = 'order' | 'product' | 'stock_item' | 'customer';
+export type TopicData = Order | Product | StockItem | Customer;
+
 export interface TopicDefinition {
-  name: OrderTopic;
+  name: Topic;
   description: string;
-  expands: readonly OrderExpand[];
+  resource: TopicResource;
+  expands: readonly string[];
 }
 
+const order = (name: OrderTopic, description: string): TopicDefinition => ({ name, description, resource: 'order', expands: ORDER_EXPANDS });
+
 export const TOPICS: readonly TopicDefinition[] = [
-  { name: 'order.created', description: 'A new order arrived (storefront, API or legacy bridge).', expands: ORDER_EXPANDS },
-  { name: 'order.updated', description: 'Anything about the order or its parts changed: details, addresses, status, shipments, payments, comments.', expands: ORDER_EXPANDS },
-  { name: 'order.cancelled', description: 'The order was cancelled.', expands: ORDER_EXPANDS },
-  { name: 'order.completed', description: 'All shipments are completed, so the order is COMPLETED (also by quick-process).', expands: ORDER_EXPANDS },
-  { name: 'order.shipment_completed', description: 'A shipment was marked delivered (with its tracking code, if given).', expands: ORDER_EXPANDS },
-  { name: 'order.payment_updated', description: "A payment's status changed (paid, unpaid, cancelled, activated).", expands: ORDER_EXPANDS },
-  { name: 'order.comment_created', description: 'A public or private comment was added to the order.', expands: ORDER_EXPANDS },
+  order('order.created', 'A new order arrived (storefront, API or legacy bridge).'),
+  order('order.updated', 'Anything about the order or its parts changed: details, addresses, status, shipments, payments, comments.'),
+  order('order.cancelled', 'The order was cancelled.'),
+  order('order.completed', 'All shipments are completed, so the order is COMPLETED (also by quick-process).'),
+  order('order.shipment_completed', 'A shipment was marked delivered (with its tracking code, if given).'),
+  order('order.payment_updated', "A payment's status changed (paid, unpaid, cancelled, activated)."),
+  order('order.comment_created', 'A public or private comment was added to the order.'),
+  { name: 'product.created', description: 'A product was created (POST /products).', resource: 'product', expands: PRODUCT_EXPANDS },
+  { name: 'product.updated', description: 'A product, or one of its variations, was changed, added or deleted. Stock changes are stock_item.updated.', resource: 'product', expands: PRODUCT_EXPANDS },
+  { name: 'product.deleted', description: 'A product was deleted; the message shows it as it was.', resource: 'product', expands: PRODUCT_EXPANDS },
+  { name: 'stock_item.updated', description: "A stock item changed: by PATCH /stock, or by an order (placed, cancelled, delivered). Every change, one message each.", resource: 'stock_item', expands: STOCK_ITEM_EXPANDS },
+  { name: 'stock_item.low', description: 'A stock item\'s balance dropped below its balance_alert (sent once per crossing, beside stock_item.updated).', resource: 'stock_item', expands: STOCK_ITEM_EXPANDS },
+  { name: 'customer.created', description: 'A customer was created.', resource: 'customer', expands: CUSTOMER_EXPANDS },
+  { name: 'customer.updated', description: 'A customer, or the groups they are in, changed.', resource: 'customer', expands: CUSTOMER_EXPANDS },
 ];
 
 export { LEGACY_ORDER_XML_TOPIC, TEST_TOPIC, XML_CONTENT_TYPE } from '../delivery/message-kinds.js';
@@ -67,6 +87,69 @@ export const EXAMPLE_ORDER: Order = {
   payments: [{ id: 91, order_id: 1234, created_at: '2026-05-02T07:15:00.000+00:00', updated_at: '2026-05-02T07:15:00.000+00:00', payment_method_id: 5, reference: '1234', external_id: null, amount: 55.8, currency: 'EUR', exchange_rate: null, status: 'PAID', is_confirmed: true, is_paid: true }],
 };
 
-export function exampleMessage(topic: string): MessageBody {
-  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', data: EXAMPLE_ORDER };
+const EXAMPLE_STOCK_ITEM: StockItem = {
+  id: 12,
+  product_id: 7,
+  variation_id: null,
+  product_code: 'COFFEE-DARK-500',
+  created_at: '2026-04-01T09:00:00.000+00:00',
+  updated_at: '2026-05-02T07:15:00.000+00:00',
+  quantity: 40,
+  reserved: 2,
+  balance: 38,
+  balance_limit: 0,
+  balance_alert: 5,
+  backorder_enabled: false,
+  sku: null,
+  barcode: '6412345678901',
+  location: 'A-3',
+};
+
+export const EXAMPLE_PRODUCT: Product = {
+  id: 7,
+  created_at: '2026-04-01T09:00:00.000+00:00',
+  updated_at: '2026-05-02T07:16:12.000+00:00',
+  product_code: 'COFFEE-DARK-500',
+  supplier_code: 'RST-500-D',
+  external_id: null,
+  name: 'Dark roast coffee beans 500 g',
+  description: 'Whole beans, roasted in Helsinki.',
+  price: 12.9,
+  purchase_price: 6.1,
+  vat_rate: 14,
+  weight: 0.5,
+  brand_id: 2,
+  supplier_id: 1,
+  visible: true,
+  visible_from: null,
+  available_from: null,
+  available_to: null,
+  barcode: '6412345678901',
+  stock_item: EXAMPLE_STOCK_ITEM,
+};
+
+const EXAMPLE_CUSTOMER: Customer = {
+  id: 31,
+  created_at: '2026-05-02T07:16:12.000+00:00',
+  updated_at: '2026-05-02T07:16:12.000+00:00',
+  email: 'maija@example.com',
+  first_name: 'Maija',
+  last_name: 'Meikäläinen',
+  company: '',
+  vat_code: '',
+  phone: '+358401234567',
+  street_address: 'Katu 1',
+  postal_code: '00100',
+  city: 'Helsinki',
+  country: 'FI',
+  language: 'fi',
+  external_id: null,
+  newsletter: false,
+};
+
+const EXAMPLES: Record<TopicResource, TopicData> = { order: EXAMPLE_ORDER, product: EXAMPLE_PRODUCT, stock_item: EXAMPLE_STOCK_ITEM, customer: EXAMPLE_CUSTOMER };
+
+export function exampleMessage(topic: string): MessageBody<TopicData> {
+  const data = EXAMPLES[findTopic(topic)?.resource ?? 'order'];
+  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', data };
 }

@@ -53,6 +53,7 @@ forEachDialect('commit stamps', (dialect) => {
         entered();
         await gate;
       },
+      async publishResources() {},
     };
     const slow = service.createOrder({ database: t.database, storeId: t.storeId, userId: null, sink: holding }, body);
     await inside;

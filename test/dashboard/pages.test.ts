@@ -59,6 +59,12 @@ forEachDialect('dashboard pages', (dialect) => {
     for (const topic of TOPICS) assert.ok(res.body.includes(`<h2 id="${topic.name}"><code>${topic.name}</code></h2>`), topic.name);
     assert.match(res.body, /<details><summary>Example message<\/summary><pre>\{\n  &quot;id&quot;: &quot;msg_/);
     assert.match(textOf(res.body), /Allowed expands: products ?, products.return_reasons ?, shipments ?, payments ?, comments ?, events ?, tax_summary/);
+    assert.doesNotMatch(textOf(res.body), /Every message carries the order/);
+    const section = (name: string) => textOf(res.body.slice(res.body.indexOf(`<h2 id="${name}">`), res.body.indexOf('</section>', res.body.indexOf(`<h2 id="${name}">`))));
+    assert.match(section('order.created'), /Carries the order, as GET \/api\/v1\/orders\/\{id\} returns it\./);
+    assert.match(section('product.deleted'), /Carries the product, as GET \/api\/v1\/products\/\{id\} returns it\./);
+    assert.match(section('stock_item.low'), /Carries the stock item, as GET \/api\/v1\/stock-items\/\{id\} returns it\./);
+    assert.match(section('customer.updated'), /Carries the customer, as GET \/api\/v1\/customers\/\{id\} returns it\./);
   });
 
   it('creates a subscription in two steps: topic picker, then URL and that topic’s expands', async () => {

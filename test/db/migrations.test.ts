@@ -32,6 +32,19 @@ const SCHEMA_TABLES = {
   legacy_order_changes: true,
   login_failures: true,
   storage_probe: true,
+  products: true,
+  product_categories: true,
+  variations: true,
+  stock_items: true,
+  stock_changes: true,
+  brands: true,
+  suppliers: true,
+  categories: true,
+  customer_groups: true,
+  campaigns: true,
+  versions: true,
+  customers: true,
+  customer_group_links: true,
 } as const satisfies Record<keyof Schema, true>;
 const TABLES = Object.keys(SCHEMA_TABLES).sort() as (keyof Schema)[];
 

@@ -85,6 +85,7 @@ forEachDialect('changes paging under concurrent order creation', (dialect) => {
     // stamp in a second the reader answers while its commit is still to come.
     let n = 0;
     const slowSink: OrderEventSink = {
+      publishResources: (tx, events, at) => t.outbox.publishResources(tx, events, at),
       async publish(tx, agg, topics, at) {
         await t.outbox.publish(tx, agg, topics, at);
         const i = n++;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fromBasisPoints, fromCents, toBasisPoints, toCents } from '../../src/orders/money.js';
+import { fromBasisPoints, fromCents, toBasisPoints, toCents } from '../../src/money.js';
 
 describe('toCents / fromCents', () => {
   it('turns amounts with at most two decimals into cents', () => {

@@ -1,10 +1,13 @@
 // `storehook trigger <topic>` against a real server process: every topic is emitted for real
-// (a subscription to it receives a signed message about the triggered order), and bad input
+// (a subscription to it receives a signed message about the triggered order, product, stock item
+// or customer), and bad input
 // (unknown topic, refused change, bad credentials, wrong URL) ends with one line and its exit code.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StorehookClient } from '../../src/client/index.js';
 import { ORDER_TOPICS, type OrderTopic } from '../../src/orders/events.js';
+import { RESOURCE_TOPICS, type ResourceTopic } from '../../src/toolkit/trigger-resources.js';
+import { TRIGGER_TOPICS } from '../../src/toolkit/trigger.js';
 import { verify } from '../../src/sdk/verify.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { eventually, freePort, runCli, startStorehook, type CliResult, type StorehookServer } from '../helpers/toolkit-processes.js';
@@ -29,6 +32,7 @@ describe('storehook trigger', () => {
       const sub = await api.webhooks.create({ topic, url: receiver.url, expands: ['shipments', 'payments', 'comments'] });
       uuids.set(topic, sub.uuid);
     }
+    for (const topic of RESOURCE_TOPICS) uuids.set(topic, (await api.webhooks.create({ topic, url: receiver.url })).uuid);
   });
   after(async () => {
     await receiver?.close();
@@ -76,6 +80,50 @@ describe('storehook trigger', () => {
     }
   });
 
+  it('emits the topics of products, stock and customers for real, each from a fresh sample made through the API', async () => {
+    const results = await inBatches(RESOURCE_TOPICS, 4, async (topic) => ({ topic, run: await runCli(['trigger', topic, '--json'], server.cliEnv) }));
+    for (const { topic, run } of results) {
+      assert.equal(run.code, 0, `${topic}: ${run.stdout}${run.stderr}`);
+      const result = JSON.parse(run.stdout) as { topic: ResourceTopic; resource: string; id: number; order_id?: number; emitted: string[] };
+      assert.deepEqual([result.topic, result.order_id], [topic, undefined]);
+      assert.equal(result.resource, topic.split('.')[0]);
+      assert.ok(result.emitted.includes(topic), `${topic} is among ${result.emitted}`);
+      // The sample product's creation sent a stock_item.updated too (quantity 10): wait for the change's.
+      const theChange = (data: { id: number; quantity?: number }) => data.id === result.id && (topic !== 'stock_item.updated' || data.quantity !== 10);
+      const message = await eventually(`a ${topic} message for ${result.resource} ${result.id}`, () =>
+        receiver.requests.find((r) => r.headers['webhook-topic'] === topic && theChange((JSON.parse(r.body) as { data: { id: number } }).data)),
+      );
+      const data = (verify(message.body, message.headers as Record<string, string>, uuids.get(topic)!) as { data: Record<string, any> }).data;
+      switch (topic) {
+        case 'product.created':
+          assert.match(data.product_code, /^TRIGGER-/);
+          break;
+        case 'product.updated':
+          assert.equal(data.price, 19.9);
+          break;
+        case 'product.deleted':
+          await assert.rejects(api.products.get(result.id), /404/, 'the product is gone');
+          break;
+        case 'stock_item.updated':
+          assert.deepEqual([data.quantity, data.balance], [25, 25]);
+          break;
+        case 'stock_item.low':
+          assert.ok(data.balance < data.balance_alert, `balance ${data.balance} below balance_alert ${data.balance_alert}`);
+          break;
+        case 'customer.created':
+          assert.match(data.email, /^trigger-.*@example\.com$/);
+          break;
+        case 'customer.updated':
+          assert.equal(data.city, 'Tampere');
+          break;
+      }
+    }
+    const people = await runCli(['trigger', 'stock_item.low'], server.cliEnv);
+    assert.equal(people.code, 0, people.stdout + people.stderr);
+    assert.match(people.stdout, /PATCH \/api\/v1\/stock\/TRIGGER-\w+  lowered the stock of TRIGGER-\w+: balance 3, balance_alert 5/);
+    assert.match(people.stdout, /✔ stock_item\.low emitted for stock item \d+ \(the change also emitted product\.created, stock_item\.updated, stock_item\.updated\)/);
+  });
+
   it('shows each step for people, and works on an existing order with --order', async () => {
     const order = await api.orders.create({ customer_information: { first_name: 'A' }, products: [{ product_code: 'X', product_name: 'X', quantity: 1, unit_price: 3 }] });
     const run = await runCli(['trigger', 'order.comment_created', '--order', String(order.id)], server.cliEnv);
@@ -97,6 +145,7 @@ describe('storehook trigger', () => {
       await inBatches(
         [
           ['unknown topic', ['trigger', 'order.shipped'], server.cliEnv],
+          ['--order on a product topic', ['trigger', 'product.updated', '--order', '1'], server.cliEnv],
           ['refused change', ['trigger', 'order.cancelled', '--order', String(cancelled.id)], server.cliEnv],
           ['no credentials', ['trigger', 'order.created'], noCreds],
           ['wrong key', ['trigger', 'order.created'], { ...server.cliEnv, STOREHOOK_API_KEY: 'shk_wrong' }],
@@ -115,7 +164,9 @@ describe('storehook trigger', () => {
       assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `${name}: one line: ${r.stderr}`);
       assert.match(r.stderr, line, name);
     };
-    expect('unknown topic', 2, /^storehook: unknown topic "order\.shipped"; topics: order\.created, order\.updated, order\.cancelled, order\.completed, order\.shipment_completed, order\.payment_updated, order\.comment_created$/m);
+    expect('unknown topic', 2, new RegExp(`^storehook: unknown topic "order\\.shipped"; topics: ${TRIGGER_TOPICS.join(', ').replaceAll('.', '\\.')}$`, 'm'));
+    assert.match(runs['unknown topic']!.stderr, /order\.comment_created, product\.created, .*customer\.updated$/m);
+    expect('--order on a product topic', 2, /--order is for order topics; product\.updated makes a fresh sample product/);
     expect('refused change', 1, new RegExp(`POST /api/v1/orders/${cancelled.id}/cancel → 409: Order ${cancelled.id} is already CANCELLED`));
     expect('no credentials', 2, /no API credentials: pass --email \(STOREHOOK_EMAIL\) and --key \(STOREHOOK_API_KEY\)/);
     expect('wrong key', 3, /refused the credentials \(401\)/);
@@ -128,6 +179,6 @@ describe('storehook trigger', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Example:\n {2}storehook trigger order\.payment_updated/);
     assert.match(help.stdout, /Exit codes:/);
-    for (const t of ORDER_TOPICS) assert.match(help.stdout, new RegExp(t.replace('.', '\\.')));
+    for (const t of TRIGGER_TOPICS) assert.match(help.stdout, new RegExp(`  ${t.replace('.', '\\.')} +\\w`), `${t} and what trigger does`);
   });
 });

@@ -344,6 +344,7 @@ forEachDialect('outbox: a change whose transaction fails leaves no trace', (dial
   before(async () => {
     h = await startHarness(dialect, {
       sink: (outbox): OrderEventSink => ({
+        publishResources: (tx, events, at) => outbox.publishResources(tx, events, at),
         async publish(tx, agg, topics, at) {
           await outbox.publish(tx, agg, topics, at);
           if (!failAfterWrite) return;

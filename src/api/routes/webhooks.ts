@@ -60,7 +60,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   app.get('/webhooks/topics', {
     schema: { tags, operationId: 'listTopics', summary: 'The topic catalogue', querystring: NoQuery, response: { 200: Many(Topic), ...errorResponses } },
   }, async (request) => ({
-    data: TOPICS.map((t) => ({ name: t.name, description: t.description, expands: [...t.expands], example: exampleMessage(t.name) })),
+    data: TOPICS.map((t) => ({ name: t.name, description: t.description, resource: t.resource, expands: [...t.expands], example: exampleMessage(t.name) })),
     meta: listMeta(request, 1, TOPICS.length, TOPICS.length),
   }));
 
