@@ -152,12 +152,16 @@ forEachDialect('OpenAPI document of the whole server', (dialect) => {
     for (const topic of [...TOPICS.map((t) => t.name), TEST_TOPIC]) {
       const op = doc.webhooks[topic]?.post;
       assert.ok(op, `no webhooks entry for ${topic}`);
-      assert.deepEqual(op.requestBody.content['application/json'].schema, { $ref: `#/components/schemas/${topic === TEST_TOPIC ? 'TestMessage' : 'OrderMessage'}` });
+      const resource = TOPICS.find((t) => t.name === topic)?.resource;
+      const body = resource === undefined ? 'TestMessage' : { order: 'OrderMessage', product: 'ProductMessage', stock_item: 'StockItemMessage', customer: 'CustomerMessage' }[resource];
+      assert.deepEqual(op.requestBody.content['application/json'].schema, { $ref: `#/components/schemas/${body}` });
       const headers = op.parameters.filter((p: Json) => p.in === 'header').map((p: Json) => p.name).sort();
       assert.deepEqual(headers, sent, `${topic}: the documented headers are not the ones src/delivery/signer.ts sends`);
       assert.deepEqual(op.security, [], 'a message carries a signature, not the API credentials');
     }
     assert.deepEqual(doc.components.schemas.OrderMessage.properties.data, { $ref: '#/components/schemas/Order' });
+    assert.deepEqual(doc.components.schemas.ProductMessage.properties.data, { $ref: '#/components/schemas/Product' });
+    assert.deepEqual(doc.components.schemas.CustomerMessage.properties.data, { $ref: '#/components/schemas/Customer' });
   });
 });
 
