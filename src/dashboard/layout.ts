@@ -85,7 +85,7 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
-export type Section = 'overview' | 'subscriptions' | 'topics' | 'orders' | 'none';
+export type Section = 'overview' | 'messages' | 'subscriptions' | 'topics' | 'orders' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -99,6 +99,7 @@ export interface PageOptions {
 
 const NAV: [Section, string, string][] = [
   ['overview', '/', 'Overview'],
+  ['messages', '/messages', 'Messages'],
   ['subscriptions', '/subscriptions', 'Subscriptions'],
   ['topics', '/topics', 'Topics'],
   ['orders', '/orders', 'Orders'],

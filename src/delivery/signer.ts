@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { computeSignature, isUuid } from '../sdk/verify.js';
-import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from './message-kinds.js';
 
 /** HMAC key for a subscription: the UTF-8 bytes of its lowercase uuid. */
 export function signingKeyFromUuid(uuid: string): Buffer {
@@ -43,6 +42,8 @@ export interface DeliveryHeaderInput {
   timestampSec: number;
   signature: string;
   topic: string;
+  /** the message's content type (its producer chose it); JSON when not given. */
+  contentType?: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
   /** storehook's version, for the User-Agent. */
@@ -52,8 +53,7 @@ export interface DeliveryHeaderInput {
 /** Request headers for one delivery attempt. The subscription uuid is never among them. */
 export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, string> {
   return {
-    // The legacy bridge's automatic POST carries the order XML (src/legacy); everything else is JSON.
-    'content-type': input.topic === LEGACY_ORDER_XML_TOPIC ? XML_CONTENT_TYPE : 'application/json',
+    'content-type': input.contentType ?? 'application/json',
     'user-agent': `storehook/${input.version}`,
     'webhook-id': input.messageId,
     'webhook-timestamp': String(input.timestampSec),

@@ -1,5 +1,6 @@
 /** Webhooks API shapes (SPEC §3). */
 import { Type, type Static } from 'typebox';
+import { MESSAGE_STATUSES } from '../delivery/message-states.js';
 import { Order } from '../orders/contract.js';
 
 const Time = Type.String({ format: 'date-time' });
@@ -49,7 +50,7 @@ export const Topic = Type.Object({
   example: Type.Object({ id: Type.String(), topic: Type.String(), created_at: Time, data: Order }),
 });
 
-export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('failed')], {
+export const MessageStatus = Type.Enum(MESSAGE_STATUSES, {
   description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; delivered; failed: no retries left',
 });
 

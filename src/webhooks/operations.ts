@@ -14,7 +14,8 @@ import type { AttemptSettings } from '../delivery/attempt.js';
 import { deliverNow as sendClaimed, type DeliverNowResult } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
-import { discardHeld, enqueueMessage, heldCounts, recoverFailed } from '../delivery/queue.js';
+import { discardHeld, enqueueMessage, recoverFailed } from '../delivery/queue.js';
+import { heldCounts } from '../delivery/queue-views.js';
 import { newMessageId } from '../delivery/signer.js';
 import { renderMessageBody } from './outbox.js';
 import { createSubscription, deleteSubscription, subscriptionPolicy, updateSubscription, type NewSubscription, type SubscriptionOwner, type SubscriptionPatch, type SubscriptionPolicy } from './subscriptions.js';
@@ -100,8 +101,9 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
         orderId: null,
         body: renderMessageBody(messageId, TEST_TOPIC, at, data),
         createdAt: at,
-        // Not due: this caller sends it at once and reports the outcome.
+        // Not due: this caller sends it at once and reports the outcome; one attempt, no retries.
         dueAt: null,
+        maxAttempts: 1,
       });
       return { messageId, sent: await sendClaimed(database, sender, rowId, sub.store_id, settings) };
     },

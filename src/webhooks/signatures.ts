@@ -13,6 +13,7 @@ export interface SentAttempt {
   subscriptionUuid: string;
   messageId: string;
   topic: string;
+  contentType: string;
   body: string;
   startedAt: number;
   attemptNumber: number;
@@ -23,5 +24,5 @@ export interface SentAttempt {
 export function attemptHeaders(a: SentAttempt): Record<string, string> {
   const timestampSec = Math.floor(a.startedAt / 1000);
   const signature = sign(signingKeyFromUuid(a.subscriptionUuid), a.messageId, timestampSec, a.body);
-  return deliveryHeaders({ messageId: a.messageId, timestampSec, signature, topic: a.topic, attempt: a.attemptNumber, version: a.version });
+  return deliveryHeaders({ messageId: a.messageId, timestampSec, signature, topic: a.topic, contentType: a.contentType, attempt: a.attemptNumber, version: a.version });
 }

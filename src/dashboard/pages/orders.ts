@@ -10,7 +10,8 @@ import { parseIsoTime } from '../../time.js';
 import { pageParam, param, render, sessionOf, type DashboardContext } from '../context.js';
 import { html, path, type SafeHtml } from '../html.js';
 import { statusBadge } from '../layout.js';
-import { messageCountsByOrder, messagesOfOrder, messageState } from '../queries.js';
+import { shownState } from '../../delivery/message-states.js';
+import { messageCountsByOrder, messagesOfOrder } from '../../delivery/queue-views.js';
 import { timeTag } from '../time.js';
 import { messagePath } from './overview.js';
 import { pager } from './subscriptions.js';
@@ -102,7 +103,7 @@ export function registerOrderPages(app: FastifyInstance, ctx: DashboardContext):
               <td data-label="Created">${timeTag(m.created_at, tz)}</td>
               <td data-label="Topic"><a href="${messagePath(m.subscription_uuid, m.message_id)}">${m.topic}</a></td>
               <td data-label="Receiver"><code>${m.url}</code></td>
-              <td data-label="State">${statusBadge(messageState(m, now))}</td>
+              <td data-label="State">${statusBadge(shownState(m, now))}</td>
               <td data-label="Attempts" class="num">${m.attempt_count}</td>
             </tr>`)}</tbody></table></div>`
         : html`<p>None: no subscription matched when this order changed (or its messages have been pruned).</p>`}
