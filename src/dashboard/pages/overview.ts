@@ -69,7 +69,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       : html`<p>No failed messages.</p>`;
 
     const windowRow = (label: string, w: MessageWindow) => html`<tr>
-      <th scope="row">${label}</th><td class="num">${w.total}</td><td class="num">${w.delivered}</td><td class="num">${w.retrying}</td><td class="num">${w.failed}</td><td class="num">${w.waiting}</td><td class="num">${w.held}</td></tr>`;
+      <th scope="row">${label}</th><td class="num" data-label="All">${w.total}</td><td class="num" data-label="Delivered">${w.delivered}</td><td class="num" data-label="Retrying">${w.retrying}</td><td class="num" data-label="Failed">${w.failed}</td><td class="num" data-label="Waiting">${w.waiting}</td><td class="num" data-label="Held">${w.held}</td></tr>`;
 
     const oldest = queue.oldestDue
       ? html`due for ${formatDuration(now - queue.oldestDue.next_attempt_at)}, created ${relative(queue.oldestDue.created_at, now)} — <a href="${messagePath(queue.oldestDue.subscription_uuid, queue.oldestDue.message_id)}">open it</a>`
@@ -78,6 +78,10 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
     const body = html`
       <h1>Overview of ${auth.storeName}</h1>
       <p class="muted">Times are in the store's time zone, ${tz}; hover over a time to see it in UTC. Now: ${timeTag(now, tz)}.</p>
+      <form method="get" action="/messages" class="filters" role="search" aria-label="Find a message">
+        <div><label for="find">Find a message by message id, webhook-id or order id</label><input id="find" name="q" type="search" size="28" maxlength="80" placeholder="msg_… or 1234" required></div>
+        <div><button type="submit">Search</button></div>
+      </form>
 
       <h2 id="attention">Needs attention</h2>
       ${attention}
@@ -86,7 +90,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       ${latestFailures}
 
       <h2 id="traffic">Messages</h2>
-      <div class="scroll"><table>
+      <div class="scroll"><table class="stack grid">
         <caption class="muted">Messages created in the period, by what became of them</caption>
         <thead><tr><th scope="col">Period</th><th scope="col" class="num">All</th><th scope="col" class="num">Delivered</th><th scope="col" class="num">Retrying</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Held</th></tr></thead>
         <tbody>${windowRow('Last hour', hour)}${windowRow('Last 24 hours', day)}</tbody>
