@@ -21,6 +21,7 @@ import type { Database } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
 import type { Schema, WebhookMessagesTable } from '../db/schema.js';
 import { MAX_ATTEMPTS } from './schedule.js';
+import { JSON_CONTENT_TYPE } from './signer.js';
 
 type Db = Kysely<Schema>;
 
@@ -73,8 +74,6 @@ export interface NewMessage {
   /** the first attempt plus its retries, at most MAX_ATTEMPTS (the default); 1 for a one-shot message. */
   maxAttempts?: number;
 }
-
-export const JSON_CONTENT_TYPE = 'application/json';
 
 /** The row of a message that has not been tried yet. */
 export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {

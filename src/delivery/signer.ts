@@ -37,6 +37,9 @@ export function newMessageId(): string {
   return `msg_${randomBytes(20).toString('base64url')}`;
 }
 
+/** The content type of every message whose producer named no other. */
+export const JSON_CONTENT_TYPE = 'application/json';
+
 export interface DeliveryHeaderInput {
   messageId: string;
   timestampSec: number;
@@ -53,7 +56,7 @@ export interface DeliveryHeaderInput {
 /** Request headers for one delivery attempt. The subscription uuid is never among them. */
 export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, string> {
   return {
-    'content-type': input.contentType ?? 'application/json',
+    'content-type': input.contentType ?? JSON_CONTENT_TYPE,
     'user-agent': `storehook/${input.version}`,
     'webhook-id': input.messageId,
     'webhook-timestamp': String(input.timestampSec),

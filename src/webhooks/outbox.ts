@@ -5,9 +5,9 @@
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
 import type { OrderExpand } from '../orders/contract.js';
-import { enqueueMessage, enqueueMessages, JSON_CONTENT_TYPE, newMessageRow, type NewMessage } from '../delivery/queue.js';
+import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
 import { MAX_ATTEMPTS } from '../delivery/schedule.js';
-import { newMessageId } from '../delivery/signer.js';
+import { JSON_CONTENT_TYPE, newMessageId } from '../delivery/signer.js';
 import { WAKE_CHANNEL } from '../db/channels.js';
 import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
