@@ -44,20 +44,31 @@ export interface MessageSearch {
 
 type MessagesQuery = SelectQueryBuilder<Schema, 'webhook_messages', object>;
 
+const ZERO = sql.lit(0);
+
+/** Statuses as literals (never user text: `state` is one of MESSAGE_FILTERS), so SQLite sees the partial indexes apply. */
 function stateFilter(q: MessagesQuery, state: MessageFilter): MessagesQuery {
   switch (state) {
     case 'problems':
-      return q.where((eb) => eb.or([eb('status', '=', 'failed'), eb.and([eb('status', '=', 'pending'), eb('attempt_count', '>', 0)])]));
+      return q.where((eb) => eb.or([eb('status', '=', sql.lit('failed')), eb.and([eb('status', '=', sql.lit('pending')), eb('attempt_count', '>', ZERO)])]));
     case 'retrying':
-      return q.where('status', '=', 'pending').where('attempt_count', '>', 0);
+      return q.where('status', '=', sql.lit('pending')).where('attempt_count', '>', ZERO);
     default:
-      return q.where('status', '=', state);
+      return q.where('status', '=', sql.lit(state));
   }
 }
 
+/** The filters that a smaller index than the store's serves: few rows fail, retry or are held. */
+const RARE_STATES: readonly MessageFilter[] = ['problems', 'failed', 'retrying', 'held'];
+
 /** The messages of a store matching a search: the start of every message list. */
 function searchQuery(db: Db, storeId: number, s: MessageSearch): MessagesQuery {
-  let q = db.selectFrom('webhook_messages').where('store_id', '=', storeId);
+  // With a narrower key (a subscription, a message or an order id, a rare state) its own index
+  // serves, and the store is only checked: the unary + keeps SQLite's planner, which has no
+  // statistics, from preferring the (store_id, created_at) index for its order. Without one,
+  // that index serves.
+  const narrower = s.subscriptionUuid !== undefined || s.messageId !== undefined || s.orderId !== undefined || (s.state !== undefined && RARE_STATES.includes(s.state));
+  let q = db.selectFrom('webhook_messages').where(narrower ? sql<number>`+store_id` : sql.ref('store_id'), '=', storeId);
   if (s.subscriptionUuid !== undefined) q = q.where('subscription_uuid', '=', s.subscriptionUuid);
   if (s.messageId !== undefined) q = q.where('message_id', '=', s.messageId);
   if (s.orderId !== undefined) q = q.where('order_id', '=', s.orderId);
@@ -80,10 +91,26 @@ function searchQuery(db: Db, storeId: number, s: MessageSearch): MessagesQuery {
   return q;
 }
 
-/** One page of matching messages, newest first, with the total it pages through. */
-export async function listMessages(db: Db, storeId: number, search: MessageSearch, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
+export interface MessagePage {
+  rows: ListedMessage[];
+  /** how many match; with `countUpTo`, at most that many. */
+  total: number;
+  /** more match than `countUpTo`: `total` is that bound, not the count. */
+  moreThan: boolean;
+}
+
+/**
+ * One page of matching messages, newest first, with the total it pages through. `countUpTo`
+ * bounds the count: a broad filter (every delivered message of a busy store) then reads at most
+ * that many index entries to count, not all of them.
+ */
+export async function listMessages(db: Db, storeId: number, search: MessageSearch, page: number, pageSize: number, countUpTo?: number): Promise<MessagePage> {
   const q = searchQuery(db, storeId, search);
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const counted =
+    countUpTo === undefined
+      ? q.select((eb) => eb.fn.countAll<number>().as('n'))
+      : db.selectFrom(q.select('id').limit(countUpTo + 1).as('matching')).select((eb) => eb.fn.countAll<number>().as('n'));
+  const n = Number((await counted.executeTakeFirstOrThrow()).n);
   const rows = await q
     .select([...LISTED_COLUMNS])
     .orderBy('created_at', 'desc')
@@ -91,7 +118,8 @@ export async function listMessages(db: Db, storeId: number, search: MessageSearc
     .limit(pageSize)
     .offset((page - 1) * pageSize)
     .execute();
-  return { rows, total: Number(total.n) };
+  const moreThan = countUpTo !== undefined && n > countUpTo;
+  return { rows, total: moreThan ? countUpTo : n, moreThan };
 }
 
 /** One message of a subscription by its public id, body included. */

@@ -10,7 +10,7 @@ import { html, path } from '../html.js';
 import { messageFilterForm, messageTable, readMessageFilter } from '../message-list.js';
 import { lastAttempts } from '../queries.js';
 import { messagePath } from './overview.js';
-import { pager } from './subscriptions.js';
+import { MESSAGES_COUNTED_UP_TO, pager } from './subscriptions.js';
 
 const PER_PAGE = 25;
 
@@ -21,7 +21,7 @@ export function registerSearchPage(app: FastifyInstance, ctx: DashboardContext):
     const now = ctx.now();
     const page = pageParam(request.query);
     const { search, raw, errors } = readMessageFilter(request.query, tz, true);
-    const { rows, total } = errors.length ? { rows: [], total: 0 } : await listMessages(ctx.db, auth.storeId, search, page, PER_PAGE);
+    const { rows, total, moreThan } = errors.length ? { rows: [], total: 0, moreThan: false } : await listMessages(ctx.db, auth.storeId, search, page, PER_PAGE, MESSAGES_COUNTED_UP_TO);
     const uuids = [...new Set(rows.map((r) => r.subscription_uuid))];
     const [attempts, subs] = await Promise.all([
       lastAttempts(ctx.db, auth.storeId, rows.map((r) => r.id)),
@@ -36,7 +36,7 @@ export function registerSearchPage(app: FastifyInstance, ctx: DashboardContext):
           link: (m) => messagePath(m.subscription_uuid, m.message_id),
           subscriptionLabel: (m) => html`<a href="${path('subscriptions', m.subscription_uuid)}"><code>${urls.get(m.subscription_uuid) ?? m.subscription_uuid}</code></a>`,
         })}
-        ${pager('/messages', raw, page, total, PER_PAGE)}`
+        ${pager('/messages', raw, page, total, PER_PAGE, moreThan)}`
       : html`<p>${filtered ? 'No messages match.' : 'No messages yet.'}</p>`;
     const body = html`<h1>Messages</h1>
       ${messageFilterForm('/messages', raw, true)}

@@ -41,16 +41,19 @@ export function subscriptionPath(uuid: string, query?: Record<string, string | n
   return query ? path('subscriptions', uuid, query) : path('subscriptions', uuid);
 }
 
-/** Previous / next links that keep the other query parameters. */
-export function pager(base: string, query: Record<string, string | undefined>, page: number, total: number, perPage: number): SafeHtml {
+/** Previous / next links that keep the other query parameters; `moreThan`: the total is a lower bound. */
+export function pager(base: string, query: Record<string, string | undefined>, page: number, total: number, perPage: number, moreThan = false): SafeHtml {
   const pages = Math.max(1, Math.ceil(total / perPage));
   const link = (p: number) => `${base}${path({ ...query, page: p === 1 ? undefined : String(p) }).slice(1)}`;
   return html`<nav class="pager" aria-label="Pages">
     ${page > 1 ? html`<a href="${link(page - 1)}" rel="prev">← Newer</a>` : ''}
-    <span>Page ${page} of ${pages} (${total} in all)</span>
-    ${page < pages ? html`<a href="${link(page + 1)}" rel="next">Older →</a>` : ''}
+    <span>${moreThan ? `Page ${page} (more than ${total} in all)` : `Page ${page} of ${pages} (${total} in all)`}</span>
+    ${page < pages || moreThan ? html`<a href="${link(page + 1)}" rel="next">Older →</a>` : ''}
   </nav>`;
 }
+
+/** A message list counts this many at most: beyond it, narrow the filter. */
+export const MESSAGES_COUNTED_UP_TO = 10_000;
 
 function expandsFieldset(topic: TopicDefinition, checked: readonly string[]): SafeHtml {
   return html`<fieldset>
@@ -200,7 +203,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const now = ctx.now();
     const page = pageParam(request.query);
     const { search, raw, errors } = readMessageFilter(request.query, tz, false);
-    const { rows, total } = errors.length ? { rows: [], total: 0 } : await listMessages(ctx.db, storeId, { ...search, subscriptionUuid: sub.uuid }, page, MESSAGES_PER_PAGE);
+    const { rows, total, moreThan } = errors.length ? { rows: [], total: 0, moreThan: false } : await listMessages(ctx.db, storeId, { ...search, subscriptionUuid: sub.uuid }, page, MESSAGES_PER_PAGE, MESSAGES_COUNTED_UP_TO);
     const [attempts, held, rates, problems] = await Promise.all([
       lastAttempts(ctx.db, storeId, rows.map((r) => r.id)),
       heldCounts(ctx.db, storeId, [sub.uuid]),
@@ -213,7 +216,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
 
     const list = rows.length
       ? html`${messageTable(rows, attempts, { tz, now, link: (m) => messagePath(sub.uuid, m.message_id) })}
-          ${pager(subscriptionPath(sub.uuid), raw, page, total, MESSAGES_PER_PAGE)}`
+          ${pager(subscriptionPath(sub.uuid), raw, page, total, MESSAGES_PER_PAGE, moreThan)}`
       : html`<p>${filtered ? 'No messages match the filter.' : 'No messages yet.'}</p>`;
 
     const body = html`
