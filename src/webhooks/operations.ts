@@ -3,8 +3,8 @@
  * message now (resend, the test message, the legacy `send` action), recover failed messages,
  * discard held ones, and subscription changes that make messages due. Built once per process
  * (src/server.ts) with the sender, the lease of a message sent now, and the one wake-up notifier
- * of the dispatcher, so the front ends share one code path and none of them reaches into the
- * delivery engine.
+ * of the dispatcher, so the front ends share one code path and none of them changes the queue
+ * by itself (they read it through delivery/queue-views.ts).
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
