@@ -37,6 +37,20 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/delivery/', '^src/db/', '^src/sdk/', LEAVES] },
     },
     {
+      name: 'delivery-knows-no-topics',
+      comment: 'A message carries what delivery needs (content_type, max_attempts); delivery/ never imports a topic catalogue to decide (test/delivery/no-topics.test.ts also greps for topic names).',
+      severity: 'error',
+      from: { path: '^src/delivery/' },
+      to: { path: '^src/(webhooks|orders|legacy)/' },
+    },
+    {
+      name: 'front-ends-read-the-queue-through-views',
+      comment: 'One owner of webhook_messages: front ends read it through delivery/queue-views.ts and change it only through webhooks/ (operations, outbox), never with the write side delivery/queue.ts. dependency-cruiser cannot see SQL; test/delivery/queue-owner.test.ts fails when a module outside delivery/ names the table.',
+      severity: 'error',
+      from: { path: '^src/(api|dashboard|legacy|toolkit|ops|admin|commands)/|^src/(server|cli)[.]ts$' },
+      to: { path: '^src/delivery/queue[.]ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'db-only-down',
       comment: 'db/ is the bottom layer: it imports only itself and the leaves.',
       severity: 'error',

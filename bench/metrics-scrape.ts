@@ -14,7 +14,7 @@ import { ensureDemoStore } from '../src/admin/demo.js';
 import { openDatabase } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { WebhookMessagesTable } from '../src/db/schema.js';
-import { failingSubscriptions } from '../src/ops/failing-subscriptions.js';
+import { failingSubscriptions } from '../src/delivery/queue-views.js';
 
 const args = process.argv.slice(2);
 const urlAt = args.indexOf('--database-url');
@@ -36,7 +36,7 @@ try {
     .insertInto('webhook_subscriptions')
     .values(subs.map((uuid) => ({ uuid, store_id: store, user_id: user, topic: 'order.created', expands: '[]', url: `http://127.0.0.1:1/${uuid}`, status: 'active' as const, disabled_reason: null, created_at: now, updated_at: now })))
     .execute();
-  type Row = Omit<WebhookMessagesTable, 'id' | 'schedule_base'>;
+  type Row = Omit<WebhookMessagesTable, 'id' | 'schedule_base' | 'content_type' | 'max_attempts'>;
   let batch: Row[] = [];
   for (let i = 0; i < total; i++) {
     const round = Math.floor(i / SUBSCRIPTIONS);

@@ -105,11 +105,11 @@ export function stallReason(delivered: number, target: number, stats: readonly (
   return `stalled at ${delivered}/${target} delivered: nothing new for ${stallMs / 1000} s${blocked ? `; ${blocked} engine process(es) did not answer within 3 s (event loop blocked)` : ''}`;
 }
 
-/** Cancels what is left of a case that did not finish; in-flight outcomes then find no lease. */
+/** Ends what is left of a case that did not finish (failed: never claimed again); in-flight outcomes then find no lease. */
 export async function cancelPending(db: BenchDb, storeId: number): Promise<void> {
   await db.database.kysely
     .updateTable('webhook_messages')
-    .set({ status: 'cancelled', next_attempt_at: null, locked_by: null, locked_until: null })
+    .set({ status: 'failed', next_attempt_at: null, locked_by: null, locked_until: null })
     .where('store_id', '=', storeId)
     .where('status', '=', 'pending')
     .execute();

@@ -32,7 +32,9 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){
 table.stack thead{position:absolute;left:-9999px}
 table.stack caption{display:block}
-table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack tbody th{display:block;width:100%}
+table.stack tbody th{border:0;padding:.15rem 0;background:none}
+table.stack.grid td{display:inline-block;width:auto;min-width:5.5rem;margin-right:.75rem}
 table.stack tr{border:1px solid var(--line);border-radius:.4rem;margin:.5rem 0;padding:.3rem .6rem}
 table.stack td,table.stack td.num{border:0;padding:.15rem 0;text-align:left}
 table.stack td::before{content:attr(data-label);display:block;font-size:.8rem;font-weight:600;color:var(--muted)}
@@ -59,8 +61,10 @@ button.danger{background:var(--bad);border-color:var(--bad)}
 label{font-weight:600;display:block;margin:.6rem 0 .2rem}
 fieldset{border:1px solid var(--line);margin:.75rem 0;padding:.5rem .9rem}legend{font-weight:600}
 fieldset label{font-weight:400;display:flex;gap:.5rem;align-items:baseline;margin:.25rem 0}
-input[type=text],input[type=url],input[type=email],input[type=password],input[type=datetime-local],select{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:.3rem;background:var(--bg);color:var(--fg);max-width:100%}
+input[type=text],input[type=search],input[type=url],input[type=email],input[type=password],select{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);border-radius:.3rem;background:var(--bg);color:var(--fg);max-width:100%}
 input[type=url],input[type=email],input[type=password]{width:32rem}
+input[size]{max-width:100%}
+ol.timeline details>ol.timeline{margin-left:.25rem}
 .filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:flex-end}
 .filters label{margin:.2rem 0}
 .hint{font-size:.9rem;color:var(--muted);margin:.2rem 0}
@@ -85,7 +89,7 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
 ].join('; ');
 
-export type Section = 'overview' | 'subscriptions' | 'topics' | 'orders' | 'none';
+export type Section = 'overview' | 'messages' | 'subscriptions' | 'topics' | 'orders' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -99,6 +103,7 @@ export interface PageOptions {
 
 const NAV: [Section, string, string][] = [
   ['overview', '/', 'Overview'],
+  ['messages', '/messages', 'Messages'],
   ['subscriptions', '/subscriptions', 'Subscriptions'],
   ['topics', '/topics', 'Topics'],
   ['orders', '/orders', 'Orders'],

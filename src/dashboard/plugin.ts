@@ -20,6 +20,8 @@ import { registerMessagePages } from './pages/messages.js';
 import { registerOrderPages } from './pages/orders.js';
 import { registerOverview } from './pages/overview.js';
 import { registerSigningPages } from './pages/signing.js';
+import { registerRecoveryPages } from './pages/recovery.js';
+import { registerSearchPage } from './pages/search.js';
 import { registerSubscriptionPages } from './pages/subscriptions.js';
 import { registerTopicPages } from './pages/topics.js';
 import { clearCookie, DEFAULT_SESSION_TIMES, parseCookies, randomToken, sameToken, SESSION_COOKIE, SessionStore, setCookie, SIGN_IN_COOKIE, type SessionTimes } from './sessions.js';
@@ -237,6 +239,8 @@ export async function dashboardRoutes(app: FastifyInstance, options: DashboardOp
   registerOverview(app, ctx);
   registerSubscriptionPages(app, ctx);
   registerSigningPages(app, ctx);
+  registerRecoveryPages(app, ctx);
+  registerSearchPage(app, ctx);
   registerMessagePages(app, ctx);
   registerTopicPages(app, ctx);
   registerOrderPages(app, ctx);

@@ -1,7 +1,8 @@
 /**
  * Times on the dashboard: shown in the store's time zone, with the exact UTC value in the
- * `<time datetime>` attribute and in a `title` (the hover text). Form inputs of type
- * `datetime-local` are read in the store's time zone too.
+ * `<time datetime>` attribute and in a `title` (the hover text). Times typed into forms use the
+ * same format (`2026-05-02 10:15`, the store's zone) in plain text inputs: a `datetime-local`
+ * input would show the browser's locale format instead, next to ISO times everywhere else.
  */
 import { parseIsoTime } from '../time.js';
 import { html, type SafeHtml } from './html.js';
@@ -77,16 +78,24 @@ function offsetAt(ms: number, timeZone: string): number {
   return asUtc - (ms - (((ms % 1000) + 1000) % 1000));
 }
 
-/** The value for an `<input type="datetime-local">`: the instant as wall time in the zone. */
+/** The value of a time input: the instant as wall time in the zone, `2026-05-02 10:15`. */
 export function toLocalInput(ms: number, timeZone: string): string {
   const w = wallTime(ms, timeZone);
-  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
+  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}`;
 }
 
 const LOCAL_INPUT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
+/** The HTML `pattern` of a time input: the shape LOCAL_INPUT reads (the browser checks it first). */
+export const LOCAL_INPUT_PATTERN = LOCAL_INPUT.source.slice(1, -1);
+
+/** A wall time typed to the minute (no seconds): as an upper bound it means the end of that minute. */
+export function isMinuteInput(raw: string): boolean {
+  return /[T ]\d{2}:\d{2}$/.test(raw.trim());
+}
+
 /**
- * Reads a time a person typed: `datetime-local` wall time in the store's zone, or an ISO-8601
+ * Reads a time a person typed: `2026-05-02 10:15` wall time in the store's zone, or an ISO-8601
  * value with an offset. Null when it is neither. In a DST gap the later reading is taken.
  */
 export function parseLocalInput(raw: string, timeZone: string): number | null {

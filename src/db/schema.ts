@@ -12,8 +12,14 @@ export type ShipmentStatus = 'OPEN' | 'COMPLETED';
 export type PaymentStatus = 'OPEN' | 'PENDING_ACTIVATION' | 'PAID' | 'REFUNDED' | 'CANCELLED';
 export type CommentVisibility = 'PUBLIC' | 'PRIVATE';
 export type SubscriptionStatus = 'active' | 'disabled';
-/** `held`: its subscription is disabled; it waits, unsent, until enabled again (or discarded). */
-export type MessageStatus = 'pending' | 'held' | 'delivered' | 'failed' | 'cancelled';
+/**
+ * The stored states of a webhook message, defined once (here, because the table's type needs them
+ * and db/ is the bottom layer); src/delivery/message-states.ts says what each means and derives
+ * the states the dashboard shows. `held`: its subscription is disabled; it waits, unsent, until
+ * enabled again (or discarded).
+ */
+export const MESSAGE_STATUSES = ['pending', 'held', 'delivered', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** An auto-generated integer id: optional on insert, a number when read. */
 type Id = Generated<number>;
@@ -232,6 +238,10 @@ export interface WebhookMessagesTable {
   /** the worker holding the lease, and until when. */
   locked_by: string | null;
   locked_until: number | null;
+  /** the content-type header every attempt sends; set by the message's producer. */
+  content_type: Generated<string>;
+  /** the first attempt plus its retries (1: one-shot, like the test message). */
+  max_attempts: Generated<number>;
 }
 
 export interface WebhookAttemptsTable {

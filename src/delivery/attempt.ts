@@ -6,7 +6,6 @@ import type { ClaimedMessage, AttemptRecord, Outcome } from './queue.js';
 import type { Sender, SendResult } from './http-sender.js';
 import { nextAttemptAt, parseRetryAfter } from './schedule.js';
 import { deliveryHeaders, signatureHeader, uuidSigningKeys, type SigningKeyLookup } from './signer.js';
-import { TEST_TOPIC } from './message-kinds.js';
 
 export interface AttemptSettings {
   retryBaseMs: number;
@@ -34,7 +33,7 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
   const timestampSec = Math.floor(startedAt / 1000);
   const keys = settings.signingKeys ? await settings.signingKeys(message.store_id, message.subscription_uuid, startedAt) : uuidSigningKeys(message.subscription_uuid);
   const signature = signatureHeader(keys, message.message_id, timestampSec, message.body);
-  const headers = deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, attempt: attemptNumber, version: settings.version });
+  const headers = deliveryHeaders({ messageId: message.message_id, timestampSec, signature, topic: message.topic, contentType: message.content_type, attempt: attemptNumber, version: settings.version });
   const result = await sender.send({ url: message.url, body: message.body, headers });
   const endedAt = startedAt + result.durationMs;
 
@@ -56,9 +55,6 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
     outcome = { kind: 'delivered', at: endedAt };
   } else if (result.statusCode === 410) {
     outcome = { kind: 'gone', reason: `The receiver answered 410 Gone at ${new Date(endedAt).toISOString()}; enable the subscription again to resume.` };
-  } else if (message.topic === TEST_TOPIC) {
-    // A test message is one attempt, answered to the caller; it is not retried for days.
-    outcome = { kind: 'failed', nextAttemptAt: null };
   } else {
     const honoursRetryAfter = result.statusCode === 429 || result.statusCode === 503;
     outcome = {
@@ -67,6 +63,8 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
         attemptsMade: attemptNumber - message.schedule_base,
         attemptEndedAtMs: endedAt,
         baseMs: settings.retryBaseMs,
+        // A one-shot message (the test message) has max_attempts 1: no retry is scheduled.
+        maxAttempts: message.max_attempts,
         retryAfterMs: honoursRetryAfter ? parseRetryAfter(result.retryAfter, endedAt) : undefined,
       }),
     };

@@ -1,5 +1,7 @@
 /**
- * The queue operations on `webhook_messages`, one function each, the SQL in plain sight.
+ * The queue operations on `webhook_messages`, one function each, the SQL in plain sight: every
+ * write, and the engine's own reads. Everyone else reads through queue-views.ts; no module outside
+ * src/delivery/ names the table (test/delivery/queue-owner.test.ts).
  *
  * A claim sets `locked_by` and pushes `next_attempt_at` to the end of the lease, so a message
  * whose worker died simply becomes due again when its lease runs out. Every outcome is written
@@ -18,6 +20,8 @@ import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
 import type { Schema, WebhookMessagesTable } from '../db/schema.js';
+import { MAX_ATTEMPTS } from './schedule.js';
+import { JSON_CONTENT_TYPE } from './signer.js';
 
 type Db = Kysely<Schema>;
 
@@ -36,6 +40,9 @@ export interface ClaimedMessage {
   attempt_count: number;
   schedule_base: number;
   created_at: number;
+  /** what its producer said delivery needs: the content-type header and the attempt limit. */
+  content_type: string;
+  max_attempts: number;
   url: string;
 }
 
@@ -62,6 +69,10 @@ export interface NewMessage {
   dueAt: number | null;
   /** its subscription is disabled: stored `held`, sent once the subscription is enabled again. */
   held?: boolean;
+  /** the content-type header of every attempt; JSON when not given. */
+  contentType?: string;
+  /** the first attempt plus its retries, at most MAX_ATTEMPTS (the default); 1 for a one-shot message. */
+  maxAttempts?: number;
 }
 
 /** The row of a message that has not been tried yet. */
@@ -81,6 +92,8 @@ export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
     delivered_at: null,
     locked_by: null,
     locked_until: null,
+    content_type: m.contentType ?? JSON_CONTENT_TYPE,
+    max_attempts: m.maxAttempts ?? MAX_ATTEMPTS,
   };
 }
 
@@ -88,6 +101,16 @@ export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
 export async function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
   const row = await db.insertInto('webhook_messages').values(newMessageRow(m)).returning('id').executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Adds messages (rows from newMessageRow) in the caller's transaction, in the order given. */
+export async function enqueueMessages(db: Db, rows: readonly Insertable<WebhookMessagesTable>[]): Promise<void> {
+  if (rows.length) await db.insertInto('webhook_messages').values([...rows]).execute();
+}
+
+/** Deletes every message of a subscription (it is being deleted); their attempts go with them. */
+export async function deleteMessagesOf(db: Db, storeId: number, uuid: string): Promise<void> {
+  await db.deleteFrom('webhook_messages').where('subscription_uuid', '=', uuid).where('store_id', '=', storeId).execute();
 }
 
 /**
@@ -121,7 +144,7 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
     .set({ locked_by: o.workerId, locked_until: leaseEnd, next_attempt_at: leaseEnd })
     .where('id', 'in', (qb) => qb.selectFrom('due').select('due.id'))
     .where('status', '=', 'pending')
-    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
+    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'])
     .execute();
   if (claimed.length === 0) return [];
   const subs = await db
@@ -157,7 +180,7 @@ export async function claimOne(database: Database, rowId: number, storeId: numbe
     .where('id', '=', rowId)
     .where('store_id', '=', storeId)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at'])
+    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'])
     .executeTakeFirst();
   if (!row) return null;
   const sub = await database.kysely.selectFrom('webhook_subscriptions').select('url').where('uuid', '=', row.subscription_uuid).executeTakeFirst();
@@ -340,20 +363,6 @@ export async function discardHeld(db: Db, storeId: number, uuid: string, until: 
   if (dryRun) return Number((await held.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const result = await db.deleteFrom('webhook_messages').where('id', 'in', held.select('id')).executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/** How many held messages each of these subscriptions has (absent: none). */
-export async function heldCounts(db: Db, storeId: number, uuids: readonly string[]): Promise<Map<string, number>> {
-  if (uuids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('webhook_messages')
-    .select(['subscription_uuid', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('store_id', '=', storeId)
-    .where('status', '=', sql.lit('held'))
-    .where('subscription_uuid', 'in', [...uuids])
-    .groupBy('subscription_uuid')
-    .execute();
-  return new Map(rows.map((r) => [r.subscription_uuid, Number(r.n)]));
 }
 
 /**

@@ -36,15 +36,17 @@ export interface NextAttemptInput {
    * park a message for days.
    */
   retryAfterMs?: number | undefined;
+  /** the message's own limit (its max_attempts, 1 for a one-shot message); at most MAX_ATTEMPTS. */
+  maxAttempts?: number | undefined;
 }
 
-/** When to send the next attempt (epoch ms), or null when all 15 retries are used up. */
+/** When to send the next attempt (epoch ms), or null when the message's attempts are used up. */
 export function nextAttemptAt(input: NextAttemptInput): number | null {
   const { attemptsMade, attemptEndedAtMs, baseMs, retryAfterMs } = input;
   if (!Number.isInteger(attemptsMade) || attemptsMade < 1) {
     throw new RangeError(`attemptsMade must be an integer ≥ 1, got ${attemptsMade}`);
   }
-  if (attemptsMade >= MAX_ATTEMPTS) return null;
+  if (attemptsMade >= Math.min(input.maxAttempts ?? MAX_ATTEMPTS, MAX_ATTEMPTS)) return null;
   const scheduled = retryDelayMs(attemptsMade, baseMs);
   let delay = scheduled;
   if (retryAfterMs !== undefined && !Number.isNaN(retryAfterMs)) {

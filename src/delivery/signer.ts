@@ -9,7 +9,6 @@
  */
 import { randomBytes, sign as signBytes, type KeyObject } from 'node:crypto';
 import { computeSignature, isUuid, signedContent } from '../sdk/verify.js';
-import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from './message-kinds.js';
 
 /** The keys that sign one message, current first: HMAC keys (`v1`) and ed25519 private keys (`v1a`). */
 export interface SigningKeys {
@@ -73,11 +72,16 @@ export function newMessageId(): string {
   return `msg_${randomBytes(20).toString('base64url')}`;
 }
 
+/** The content type of every message whose producer named no other. */
+export const JSON_CONTENT_TYPE = 'application/json';
+
 export interface DeliveryHeaderInput {
   messageId: string;
   timestampSec: number;
   signature: string;
   topic: string;
+  /** the message's content type (its producer chose it); JSON when not given. */
+  contentType?: string;
   /** 1 for the first attempt, 2 for the first retry, … */
   attempt: number;
   /** storehook's version, for the User-Agent. */
@@ -87,8 +91,7 @@ export interface DeliveryHeaderInput {
 /** Request headers for one delivery attempt. The subscription uuid is never among them. */
 export function deliveryHeaders(input: DeliveryHeaderInput): Record<string, string> {
   return {
-    // The legacy bridge's automatic POST carries the order XML (src/legacy); everything else is JSON.
-    'content-type': input.topic === LEGACY_ORDER_XML_TOPIC ? XML_CONTENT_TYPE : 'application/json',
+    'content-type': input.contentType ?? JSON_CONTENT_TYPE,
     'user-agent': `storehook/${input.version}`,
     'webhook-id': input.messageId,
     'webhook-timestamp': String(input.timestampSec),

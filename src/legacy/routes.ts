@@ -247,17 +247,16 @@ async function registerScope(scope: FastifyInstance, options: LegacyRoutesOption
     }
     // A new message with the order as it is now, sent at once through the delivery engine.
     const now = nowMs();
-    const rowId = await insertLegacyMessage(db, agg, target, now, now + webhooks.leaseMs);
+    const { rowId, messageId } = await insertLegacyMessage(db, agg, target, now, now + webhooks.leaseMs);
     const sent = await webhooks.deliverNow(rowId, storeId);
     if (sent.status === 'busy') throw new LegacyError(409, 'The POST is being sent by another process right now; try again in a moment.');
     const { attempt, outcome } = sent.result;
-    const message = await db.selectFrom('webhook_messages').select('message_id').where('id', '=', rowId).executeTakeFirstOrThrow();
     if (outcome.kind === 'delivered') {
-      return sendXml(reply, 200, success({ action: 'send', order: orderId, message_id: message.message_id, status_code: attempt.statusCode }, `Order ${orderId} was POSTed; the receiver answered ${attempt.statusCode}.`));
+      return sendXml(reply, 200, success({ action: 'send', order: orderId, message_id: messageId, status_code: attempt.statusCode }, `Order ${orderId} was POSTed; the receiver answered ${attempt.statusCode}.`));
     }
     const why = attempt.statusCode !== null ? `the receiver answered ${attempt.statusCode}` : `${attempt.errorClass ?? 'network error'}${attempt.errorMessage ? `: ${attempt.errorMessage}` : ''}`;
     const next = outcome.kind === 'failed' && outcome.nextAttemptAt !== null ? ` It is retried automatically, next at ${new Date(outcome.nextAttemptAt).toISOString()}.` : '';
-    return sendXml(reply, 502, errorDocument(`The POST of order ${orderId} failed (${why}).${next} Message ${message.message_id}.`));
+    return sendXml(reply, 502, errorDocument(`The POST of order ${orderId} failed (${why}).${next} Message ${messageId}.`));
   }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {

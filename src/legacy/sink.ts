@@ -20,7 +20,7 @@ import { queueMessage, type Outbox } from '../webhooks/outbox.js';
 import { recordChange } from './change-log.js';
 import { ordersDocument } from './order-xml.js';
 import { methodNames } from '../orders/methods.js';
-import { LEGACY_ORDER_XML_TOPIC } from '../webhooks/topics.js';
+import { LEGACY_ORDER_XML_TOPIC, XML_CONTENT_TYPE } from '../webhooks/topics.js';
 
 /** Orders created by this `source` are the ones MyCashflow's extension did not POST. */
 export const API_SOURCE = 'api';
@@ -54,7 +54,7 @@ export async function automaticPostTarget(db: Tx['db'], agg: OrderAggregate, exp
  * little later when the caller sends it itself at once (the `send` action) — should that process
  * die first, the dispatcher still sends it then.
  */
-export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, target: LegacyPostTarget, now: number, dueAt: number): Promise<number> {
+export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, target: LegacyPostTarget, now: number, dueAt: number): Promise<{ rowId: number; messageId: string }> {
   return queueMessage(db, {
     storeId: agg.order.store_id,
     subscriptionUuid: target.subscriptionUuid,
@@ -64,6 +64,7 @@ export async function insertLegacyMessage(db: Tx['db'], agg: OrderAggregate, tar
     createdAt: now,
     dueAt,
     held: target.held,
+    contentType: XML_CONTENT_TYPE,
   });
 }
 

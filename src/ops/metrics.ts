@@ -5,13 +5,12 @@
  * nothing drifts. Node and process metrics keep their standard names (no prefix) so common
  * dashboards find them.
  */
-import { sql } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/connection.js';
 import type { AttemptResult } from '../delivery/attempt.js';
 import type { ClaimedMessage, ClaimKind } from '../delivery/queue.js';
 import { uuidFingerprint } from '../log.js';
-import { failingSubscriptions, type FailingSubscriptions } from './failing-subscriptions.js';
+import { failingSubscriptions, queueGauges, type FailingSubscriptions, type QueueGauges } from '../delivery/queue-views.js';
 
 /** Failing subscriptions listed one by one; the rest are only counted (bounded cardinality). */
 export const FAILING_SUBSCRIPTIONS_LISTED = 50;
@@ -86,21 +85,11 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
   });
   // Counting a large backlog costs real time (and blocks the event loop on SQLite): reuse a
   // count for a few seconds rather than recount on every scrape.
-  let cached: { at: number; counts: Record<'due' | 'scheduled' | 'held' | 'failed', number> } | null = null;
+  let cached: { at: number; counts: QueueGauges } | null = null;
   const queueCounts = async () => {
     const now = Date.now();
     if (cached && now - cached.at < SCRAPE_CACHE_MS) return cached.counts;
-    // Each sub-count names its statuses literally, so SQLite can use the partial indexes.
-    const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
-      select
-        (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at <= ${now})
-          + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at <= ${now}) as due,
-        (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at > ${now})
-          + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at > ${now}) as scheduled,
-        (select count(*) from webhook_messages where status = 'held') as held,
-        (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
-    const r = row.rows[0]!;
-    cached = { at: now, counts: { due: Number(r.due), scheduled: Number(r.scheduled), held: Number(r.held), failed: Number(r.failed) } };
+    cached = { at: now, counts: await queueGauges(database, now) };
     return cached.counts;
   };
   const queue = new Gauge({

@@ -2,6 +2,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { Product, StockItem } from '../catalogue/contract.js';
 import { Customer } from '../customers/contract.js';
+import { MESSAGE_STATUSES } from '../delivery/message-states.js';
 import { Order } from '../orders/contract.js';
 import { TEST_TOPIC } from './topics.js';
 
@@ -169,7 +170,7 @@ export const Topic = Type.Object(
   { title: 'Topic' },
 );
 
-export const MessageStatus = Type.Union([Type.Literal('pending'), Type.Literal('held'), Type.Literal('delivered'), Type.Literal('failed')], {
+export const MessageStatus = Type.Enum(MESSAGE_STATUSES, {
   title: 'MessageStatus',
   description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; delivered; failed: no retries left',
 });

@@ -1,17 +1,17 @@
-/** The delivery log: messages of one subscription and their attempts, scoped by store. */
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+/**
+ * The delivery log of the API: messages of one subscription and their attempts, scoped by store,
+ * read through the queue's views (delivery/queue-views.ts) and rendered to the API's contract.
+ */
+import type { Kysely } from 'kysely';
 import type { Attempt, Delivery, DeliveryDetail } from './contract.js';
-import type { AttemptRow, MessageRow, MessageStatus, Schema } from '../db/schema.js';
+import type { AttemptRow, MessageRow, Schema } from '../db/schema.js';
+import type { MessageStatus } from '../delivery/message-states.js';
 import type { AttemptRecord } from '../delivery/queue.js';
+import { findMessage as findQueued, listMessages, type ListedMessage } from '../delivery/queue-views.js';
 import { notFound } from '../errors.js';
 import { isoTime } from '../time.js';
 
 type Db = Kysely<Schema>;
-export type ListedMessage = Omit<MessageRow, 'body'>;
-type MessagesQuery = SelectQueryBuilder<Schema, 'webhook_messages', object>;
-
-/** Every column but the body: what lists need. */
-export const LISTED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until'] as const;
 
 export function renderDelivery(m: ListedMessage): Delivery {
   return {
@@ -19,8 +19,7 @@ export function renderDelivery(m: ListedMessage): Delivery {
     subscription_uuid: m.subscription_uuid,
     topic: m.topic,
     order_id: m.order_id,
-    // 'cancelled' is never stored for a listed message; the schema's four states cover the rest.
-    status: m.status === 'cancelled' ? 'failed' : m.status,
+    status: m.status,
     attempt_count: m.attempt_count,
     created_at: isoTime(m.created_at),
     next_attempt_at: m.status === 'pending' ? isoTime(m.next_attempt_at) : null,
@@ -64,39 +63,11 @@ export interface DeliveryFilter {
 }
 
 export async function listDeliveries(db: Db, storeId: number, uuid: string, filter: DeliveryFilter, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
-  let q = messagesOf(db, storeId, uuid);
-  if (filter.status) q = q.where('status', '=', filter.status);
-  if (filter.from !== undefined) q = q.where('created_at', '>=', filter.from);
-  if (filter.to !== undefined) q = q.where('created_at', '<=', filter.to);
-  return newestFirstPage(q, page, pageSize);
-}
-
-/** The messages of one subscription in one store: the start of every log query. */
-export function messagesOf(db: Db, storeId: number, uuid: string): MessagesQuery {
-  return db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('subscription_uuid', '=', uuid);
-}
-
-/** One page of a filtered message query, newest first, with the total it pages through. */
-export async function newestFirstPage(q: MessagesQuery, page: number, pageSize: number): Promise<{ rows: ListedMessage[]; total: number }> {
-  const total = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await q
-    .select([...LISTED_COLUMNS])
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(pageSize)
-    .offset((page - 1) * pageSize)
-    .execute();
-  return { rows, total: Number(total.n) };
+  return listMessages(db, storeId, { subscriptionUuid: uuid, state: filter.status, from: filter.from, to: filter.to }, page, pageSize);
 }
 
 export async function findMessage(db: Db, storeId: number, uuid: string, messageId: string): Promise<MessageRow> {
-  const row = await db
-    .selectFrom('webhook_messages')
-    .selectAll()
-    .where('store_id', '=', storeId)
-    .where('subscription_uuid', '=', uuid)
-    .where('message_id', '=', messageId)
-    .executeTakeFirst();
+  const row = await findQueued(db, storeId, uuid, messageId);
   if (!row) throw notFound('Delivery', messageId);
   return row;
 }

@@ -3,8 +3,8 @@
  * message now (resend, the test message, the legacy `send` action), recover failed messages,
  * discard held ones, and subscription changes that make messages due. Built once per process
  * (src/server.ts) with the sender, the lease of a message sent now, and the one wake-up notifier
- * of the dispatcher, so the front ends share one code path and none of them reaches into the
- * delivery engine.
+ * of the dispatcher, so the front ends share one code path and none of them changes the queue
+ * by itself (they read it through delivery/queue-views.ts).
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
@@ -14,7 +14,8 @@ import type { AttemptSettings } from '../delivery/attempt.js';
 import { deliverNow as sendClaimed, type DeliverNowResult } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
-import { discardHeld, enqueueMessage, heldCounts, recoverFailed } from '../delivery/queue.js';
+import { discardHeld, enqueueMessage, recoverFailed } from '../delivery/queue.js';
+import { heldCounts } from '../delivery/queue-views.js';
 import { newMessageId } from '../delivery/signer.js';
 import { renderMessageBody } from './outbox.js';
 import { inTransaction } from '../db/transaction.js';
@@ -110,8 +111,9 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
         orderId: null,
         body: renderMessageBody(messageId, TEST_TOPIC, at, data),
         createdAt: at,
-        // Not due: this caller sends it at once and reports the outcome.
+        // Not due: this caller sends it at once and reports the outcome; one attempt, no retries.
         dueAt: null,
+        maxAttempts: 1,
       });
       return { messageId, sent: await sendClaimed(database, sender, rowId, sub.store_id, settings) };
     },

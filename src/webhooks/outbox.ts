@@ -6,8 +6,9 @@
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
 import type { OrderExpand } from '../orders/contract.js';
-import { enqueueMessage, newMessageRow, type NewMessage } from '../delivery/queue.js';
-import { newMessageId } from '../delivery/signer.js';
+import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
+import { MAX_ATTEMPTS } from '../delivery/schedule.js';
+import { JSON_CONTENT_TYPE, newMessageId } from '../delivery/signer.js';
 import { WAKE_CHANNEL } from '../db/channels.js';
 import { notify } from '../db/dialect.js';
 import type { Tx } from '../db/transaction.js';
@@ -31,9 +32,10 @@ export function renderMessageBody(messageId: string, topic: string, createdAt: n
   return JSON.stringify(body);
 }
 
-/** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id. */
-export function queueMessage(db: Tx['db'], message: Omit<NewMessage, 'messageId'>): Promise<number> {
-  return enqueueMessage(db, { ...message, messageId: newMessageId() });
+/** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id and webhook-id. */
+export async function queueMessage(db: Tx['db'], message: Omit<NewMessage, 'messageId'>): Promise<{ rowId: number; messageId: string }> {
+  const messageId = newMessageId();
+  return { rowId: await enqueueMessage(db, { ...message, messageId }), messageId };
 }
 
 export function createOutbox(): Outbox {
@@ -80,6 +82,8 @@ export function createOutbox(): Outbox {
           createdAt: occurredAt,
           dueAt: occurredAt,
           held: s.status !== 'active',
+          contentType: JSON_CONTENT_TYPE,
+          maxAttempts: MAX_ATTEMPTS,
         });
       });
       // Topics are published in the order the change lists them, so insert in that order.
@@ -117,7 +121,7 @@ export function createOutbox(): Outbox {
 
   async function insertAndWake(tx: Tx, rows: ReturnType<typeof newMessageRow>[]): Promise<void> {
     if (rows.length === 0) return;
-    await tx.db.insertInto('webhook_messages').values(rows).execute();
+    await enqueueMessages(tx.db, rows);
     if (rows.every((r) => r.status === 'held')) return;
     await notify(tx, WAKE_CHANNEL);
     tx.afterCommit(wake);

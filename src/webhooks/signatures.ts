@@ -16,6 +16,7 @@ export interface SentAttempt {
   subscriptionUuid: string;
   messageId: string;
   topic: string;
+  contentType: string;
   body: string;
   startedAt: number;
   attemptNumber: number;
@@ -31,7 +32,7 @@ export function attemptHeaders(a: SentAttempt, keyRows: readonly SigningKeyRow[]
   const timestampSec = Math.floor(a.startedAt / 1000);
   const keys = keysAt(a.subscriptionUuid, keyRows, a.startedAt, { since: true });
   const signature = keys.hmac.length || keys.ed25519.length ? signatureHeader(keys, a.messageId, timestampSec, a.body) : '';
-  const headers = deliveryHeaders({ messageId: a.messageId, timestampSec, signature, topic: a.topic, attempt: a.attemptNumber, version: a.version });
+  const headers = deliveryHeaders({ messageId: a.messageId, timestampSec, signature, topic: a.topic, contentType: a.contentType, attempt: a.attemptNumber, version: a.version });
   if (!signature) delete headers['webhook-signature'];
   return headers;
 }

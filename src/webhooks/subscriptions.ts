@@ -8,7 +8,7 @@ import { lockRows } from '../db/dialect.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { GuardError, NetworkGuard, ResolveError } from '../delivery/network-guard.js';
-import { holdSubscription, releaseSubscription } from '../delivery/queue.js';
+import { deleteMessagesOf, holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
 import { applySigningChoice, forgetSigningKeys, type IssuedKeys, type SigningChoice, type SigningView } from './signing-keys.js';
@@ -210,7 +210,7 @@ export async function deleteSubscription(database: Database, storeId: number, uu
   const current = await findSubscription(database.kysely, storeId, uuid);
   // Messages (and their attempts) go with it: pending and held ones are dropped, as SPEC §3 says.
   await inTransaction(database, async (tx) => {
-    await tx.db.deleteFrom('webhook_messages').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
+    await deleteMessagesOf(tx.db, storeId, current.uuid);
     await tx.db.deleteFrom('subscription_signing_keys').where('subscription_uuid', '=', current.uuid).where('store_id', '=', storeId).execute();
     tx.afterCommit(() => forgetSigningKeys(current.uuid));
     await tx.db.deleteFrom('webhook_subscriptions').where('uuid', '=', current.uuid).where('store_id', '=', storeId).execute();

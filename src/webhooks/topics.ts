@@ -41,7 +41,22 @@ export const TOPICS: readonly TopicDefinition[] = [
   { name: 'customer.updated', description: 'A customer, or the groups they are in, changed.', resource: 'customer', expands: CUSTOMER_EXPANDS },
 ];
 
-export { LEGACY_ORDER_XML_TOPIC, TEST_TOPIC, XML_CONTENT_TYPE } from '../delivery/message-kinds.js';
+/**
+ * The topic of the message `POST /webhooks/{uuid}/test` sends: not subscribable, and stored
+ * one-shot (max_attempts 1, see operations.ts): its one attempt is answered to the caller.
+ */
+export const TEST_TOPIC = 'webhook.test';
+
+/**
+ * The internal topic of the legacy automatic POST: one subscription per store with this topic
+ * carries the order XML through the ordinary delivery engine (retries, log, resend). It is not in
+ * the public catalogue (POST /api/v1/webhooks refuses it) and GET /api/v1/webhooks hides it. Its
+ * messages are stored with the XML content type (legacy/sink.ts).
+ */
+export const LEGACY_ORDER_XML_TOPIC = 'legacy.order_xml';
+
+/** The content type of the legacy automatic POST's body and of the legacy API's answers. */
+export const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 
 export function findTopic(name: string): TopicDefinition | undefined {
   return TOPICS.find((t) => t.name === name);

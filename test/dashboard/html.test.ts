@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { escapeHtml, html, join, path, trusted } from '../../src/dashboard/html.js';
 import { CONTENT_SECURITY_POLICY, page } from '../../src/dashboard/layout.js';
 import { safeNext } from '../../src/dashboard/plugin.js';
-import { formatDuration, formatLocal, parseLocalInput, timeTag, toLocalInput } from '../../src/dashboard/time.js';
+import { formatDuration, formatLocal, LOCAL_INPUT_PATTERN, parseLocalInput, timeTag, toLocalInput } from '../../src/dashboard/time.js';
 
 describe('html template', () => {
   it('escapes every interpolated value', () => {
@@ -59,12 +59,17 @@ describe('dashboard times', () => {
     assert.match(timeTag(null, 'UTC').value, /—/);
   });
 
-  it('reads datetime-local input in the store zone, and ISO input with its own offset', () => {
+  it('reads a typed wall time in the store zone (the shown format, or with a T), and ISO input with its own offset', () => {
     assert.equal(parseLocalInput('2026-07-01T12:30', 'Europe/Helsinki'), summer);
+    assert.equal(parseLocalInput('2026-07-01 12:30', 'Europe/Helsinki'), summer);
+    assert.ok(new RegExp(`^(?:${LOCAL_INPUT_PATTERN})$`, 'v').test('2026-07-01 12:30'), 'the input pattern takes the shown format');
+    assert.ok(!new RegExp(`^(?:${LOCAL_INPUT_PATTERN})$`, 'v').test('1.7.2026 12.30'), 'and refuses a locale format');
     assert.equal(parseLocalInput('2026-01-15T11:30:00', 'Europe/Helsinki'), winter);
     assert.equal(parseLocalInput('2026-01-15T09:30:00Z', 'Europe/Helsinki'), winter);
     assert.equal(parseLocalInput('2026-01-15T04:30', 'America/New_York'), winter);
-    assert.equal(toLocalInput(summer, 'Europe/Helsinki'), '2026-07-01T12:30');
+    // The value a time input starts with: the format every page shows, to the minute.
+    assert.equal(toLocalInput(summer, 'Europe/Helsinki'), '2026-07-01 12:30');
+    assert.ok(formatLocal(summer, 'Europe/Helsinki').startsWith(toLocalInput(summer, 'Europe/Helsinki')));
     assert.equal(parseLocalInput('2026-02-30T10:00', 'UTC'), null);
     assert.equal(parseLocalInput('yesterday', 'UTC'), null);
     // Around the spring-forward gap (03:00 → 04:00 on 2026-03-29 in Helsinki) every input still maps somewhere sensible.

@@ -299,7 +299,12 @@ forEachDialect('dashboard pages', (dialect) => {
     assert.match(textOf(both.body), /\(2 in all\)/);
     const bad = await b.get(`/subscriptions/${uuid}?from=soon&status=weird`);
     assert.equal(bad.statusCode, 400);
-    assert.match(textOf(bad.body), /Unknown state "weird".*"From" is not a date and time: soon/);
+    assert.match(textOf(bad.body), /Unknown state "weird".*"Created from" is not a date and time like 2026-05-02 10:15: soon/);
+    // One time format: text inputs in the format the pages show, not the browser's locale picker.
+    assert.doesNotMatch(first.body, /type="datetime-local"/);
+    assert.match(first.body, /<input id="f-from" name="from" type="text" [^>]*pattern="[^"]+" placeholder="YYYY-MM-DD HH:MM"/);
+    const spaced = await b.get(`/subscriptions/${uuid}?from=2026-01-10+12:00&to=2026-01-10+12:04`);
+    assert.equal([...spaced.body.matchAll(/<code class="muted">(msg_test\d+)<\/code>/g)].length, 5, 'the shown format is accepted as typed');
   });
 
   it('recovers failed messages: a dry-run count first, then requeue on confirmation', async () => {
@@ -328,13 +333,111 @@ forEachDialect('dashboard pages', (dialect) => {
     assert.ok(now.every((r) => r.status === 'pending' && r.next_attempt_at !== null));
 
     const none = await b.get(`/subscriptions/${uuid}/recover?since=${since}`);
-    assert.match(textOf(none.body), /0 failed messages .* Nothing to recover/);
+    assert.match(textOf(none.body), /0 failed messages .* Nothing to send again/);
     assert.doesNotMatch(none.body, /method="post" action="\/subscriptions\/[^"]+\/recover"/);
     const bad = await b.get(`/subscriptions/${uuid}/recover?since=tomorrow`);
     assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /<label for="r-since">Created from<\/label>/, 'the form again, with the reason');
+    // Opened directly (no window yet): the form, not a dead end.
+    const direct = await b.get(`/subscriptions/${uuid}/recover`);
+    assert.equal(direct.statusCode, 200);
+    assert.match(direct.body, /<form method="get" action="\/subscriptions\/[^"]+\/recover"[^>]*>/);
+    assert.match(direct.body, /<input id="r-since" name="since" type="text" [^>]*value="\d{4}-\d\d-\d\d \d\d:\d\d" required>/);
     const reversed = await b.get(`/subscriptions/${uuid}/recover?since=2026-01-02T00:00&until=2026-01-01T00:00`);
     assert.equal(reversed.statusCode, 400);
     assert.match(textOf(reversed.body), /starts after it ends/);
+  });
+
+  it('triage: search by message or order id, filter by HTTP status, 24 h success rate, resend all failed, sending without a next attempt', async () => {
+    const uuid = await createViaForm();
+    const orderA = await t.createOrder();
+    const orderB = await t.createOrder();
+    const db = t.database.kysely;
+    const msgs = await db.selectFrom('webhook_messages').select(['id', 'message_id', 'order_id']).orderBy('id').execute();
+    assert.equal(msgs.length, 2);
+    const [a, m2] = msgs as [(typeof msgs)[0], (typeof msgs)[0]];
+    const now = Date.now();
+    // a: failed for good after a 500, then a 503; b: delivered at its second attempt, after a timeout.
+    await db.updateTable('webhook_messages').set({ status: 'failed', attempt_count: 2, next_attempt_at: null, last_attempt_at: now - 1000 }).where('id', '=', a.id).execute();
+    await db.updateTable('webhook_messages').set({ status: 'delivered', attempt_count: 2, next_attempt_at: null, delivered_at: now - 500 }).where('id', '=', m2.id).execute();
+    const attempt = (row: number, n: number, status: number | null, errorClass: string | null) => ({
+      message_row_id: row, store_id: t.storeId, attempt_number: n, started_at: now - 5000 + n, duration_ms: 5, status_code: status, error_class: errorClass, error_message: null, response_body: null, worker_id: 'w',
+    });
+    await db.insertInto('webhook_attempts').values([attempt(a.id, 1, 500, 'http_status'), attempt(a.id, 2, 503, 'http_status'), attempt(m2.id, 1, null, 'timeout'), attempt(m2.id, 2, 200, null)]).execute();
+
+    // Search: by message id (the webhook-id), by order id; across subscriptions, on /messages.
+    const ids = (body: string) => [...body.matchAll(/<code class="muted">(msg_[^<]+)<\/code>/g)].map((m) => m[1]);
+    assert.deepEqual(ids((await b.get(`/messages?q=${a.message_id}`)).body), [a.message_id]);
+    assert.deepEqual(ids((await b.get(`/messages?q=${orderB}`)).body), [m2.message_id]);
+    assert.equal(m2.order_id, orderB);
+    assert.deepEqual(ids((await b.get('/messages')).body).sort(), [a.message_id, m2.message_id].sort());
+    const badSearch = await b.get('/messages?q=DROP+TABLE&http=600');
+    assert.equal(badSearch.statusCode, 400);
+    assert.match(textOf(badSearch.body), /Search by a message id \(msg_…, the webhook-id header a receiver sees\) or an order id .* HTTP status "600" is not one/);
+    // HTTP status of the last attempt: a code, a class, or none.
+    assert.deepEqual(ids((await b.get('/messages?http=503')).body), [a.message_id]);
+    assert.deepEqual(ids((await b.get('/messages?http=5xx')).body), [a.message_id], 'the 500 was not the last attempt');
+    assert.deepEqual(ids((await b.get('/messages?http=2xx&status=delivered')).body), [m2.message_id]);
+    assert.deepEqual(ids((await b.get('/messages?http=2xx&status=failed')).body), []);
+    assert.deepEqual(ids((await b.get(`/subscriptions/${uuid}?http=503`)).body), [a.message_id], 'the subscription log filters too');
+    assert.deepEqual(ids((await b.get(`/messages?q=${orderA}&http=none`)).body), []);
+
+    // Success rate over the last 24 h: 1 of the 4 attempts delivered.
+    const list = await b.get('/subscriptions');
+    assert.match(textOf(list.body), /Delivered \(24 h\).*25% \(1 of 4 attempts\)/);
+    const page = await b.get(`/subscriptions/${uuid}`);
+    assert.match(page.body, /<dt>Delivered \(24 h\)<\/dt><dd><span data-success-rate="25">25%<\/span>/);
+
+    // Resend all failed: the count first, then a CSRF-protected POST.
+    assert.match(page.body, new RegExp(`<a class="button secondary" href="/subscriptions/${uuid}/failed/resend">Resend all 1 failed…</a>`));
+    const confirm = await b.get(`/subscriptions/${uuid}/failed/resend`);
+    assert.equal(confirm.statusCode, 200);
+    assert.match(textOf(confirm.body), /1 failed message \(every one of this subscription, up to .*\) would be sent again \(dry run/);
+    assert.equal((await db.selectFrom('webhook_messages').select('status').where('id', '=', a.id).executeTakeFirstOrThrow()).status, 'failed', 'counting changed nothing');
+    const until = /name="until" value="([^"]+)"/.exec(confirm.body)![1]!;
+    const forged = await b.post(`/subscriptions/${uuid}/failed/resend`, { until }, { csrf: null });
+    assert.equal(forged.statusCode, 403, 'no CSRF token, no resend');
+    const before = t.requeued.count;
+    const done = await b.post(`/subscriptions/${uuid}/failed/resend`, { until });
+    assert.equal(done.statusCode, 303);
+    assert.equal(t.requeued.count, before + 1);
+    assert.match(textOf((await b.follow(done)).body), /1 failed message is queued again/);
+    assert.equal((await db.selectFrom('webhook_messages').select('status').where('id', '=', a.id).executeTakeFirstOrThrow()).status, 'pending');
+
+    // A dispatcher claims it: the lease moves next_attempt_at a minute ahead. The row is being
+    // sent, and shows no "next attempt in 60 s" beside it.
+    await db.updateTable('webhook_messages').set({ locked_by: 'w1', locked_until: now + 60_000, next_attempt_at: now + 60_000 }).where('id', '=', a.id).execute();
+    const sending = await b.get(`/subscriptions/${uuid}?status=pending`);
+    const row = textOf(sending.body);
+    assert.match(row, /sending 2 .* being sent now/);
+    assert.doesNotMatch(row, /in (59|60|1 min)/);
+    const message = await b.get(`/subscriptions/${uuid}/messages/${a.message_id}`);
+    assert.match(textOf(message.body), /Next retry being sent right now/);
+  });
+
+  it('folds a run of attempts that failed the same way into one item, response bodies closed', async () => {
+    const uuid = await createViaForm();
+    await t.createOrder();
+    const db = t.database.kysely;
+    const m = await db.selectFrom('webhook_messages').select(['id', 'message_id']).executeTakeFirstOrThrow();
+    const now = Date.now();
+    // 16 × 500, a resend that times out twice, then 26 × 500 again and a delivery: 45 attempts.
+    const outcomes: [number | null, string | null][] = [...Array<[number, string]>(16).fill([500, 'http_status']), [null, 'timeout'], [null, 'timeout'], ...Array<[number, string]>(26).fill([500, 'http_status']), [200, null]];
+    await db.insertInto('webhook_attempts').values(outcomes.map(([status, errorClass], i) => ({
+      message_row_id: m.id, store_id: t.storeId, attempt_number: i + 1, started_at: now - 100_000 + i * 1000, duration_ms: 3, status_code: status, error_class: errorClass, error_message: null, response_body: `body of attempt ${i + 1}`, worker_id: 'w',
+    }))).execute();
+    await db.updateTable('webhook_messages').set({ status: 'delivered', attempt_count: 45, next_attempt_at: null, delivered_at: now }).where('id', '=', m.id).execute();
+    const page = await b.get(`/subscriptions/${uuid}/messages/${m.message_id}`);
+    assert.equal(page.statusCode, 200);
+    const text = textOf(page.body);
+    assert.match(text, /Attempts 1–16: failed 16 times, HTTP 500 Internal Server Error/);
+    assert.match(text, /Attempts 17–18: failed 2 times, timeout/);
+    assert.match(text, /Attempts 19–44: failed 26 times, HTTP 500 Internal Server Error/);
+    assert.match(text, /Attempt 45: delivered/);
+    assert.deepEqual([...page.body.matchAll(/data-attempt-run="(\d+)"/g)].map((r) => Number(r[1])), [16, 2, 26]);
+    // Every attempt is still there, folded; no response body is open.
+    assert.equal([...page.body.matchAll(/<summary>Response body<\/summary>/g)].length, 45);
+    assert.doesNotMatch(page.body, /<details open/);
   });
 
   it('deletes a subscription only after a confirmation page', async () => {

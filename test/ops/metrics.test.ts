@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { uuidFingerprint } from '../../src/log.js';
-import { failingSubscriptions } from '../../src/ops/failing-subscriptions.js';
+import { failingSubscriptions } from '../../src/delivery/queue-views.js';
 import { forEachDialect } from '../helpers/database.js';
 import { perTestFixtures, waitUntil, type Engine } from '../helpers/engine.js';
 

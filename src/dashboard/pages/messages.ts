@@ -14,7 +14,8 @@ import { sendFlash } from '../actions.js';
 import { redirectWith, render, sessionOf, type DashboardContext } from '../context.js';
 import { html, path, type SafeHtml } from '../html.js';
 import { csrfField, statusBadge } from '../layout.js';
-import { attemptExplanation, attemptsOf, attemptSummary, messageState, type MessageState } from '../queries.js';
+import { nextAttemptShown, shownState, type ShownState } from '../../delivery/message-states.js';
+import { attemptExplanation, attemptsOf, attemptSummary } from '../queries.js';
 import { formatDuration, relative, timeTag } from '../time.js';
 import { messagePath } from './overview.js';
 import { subscriptionPath } from './subscriptions.js';
@@ -35,38 +36,68 @@ function prettyBody(body: string): string {
 
 /** The request headers of an attempt, rebuilt exactly: the signature is a function of what was sent and the keys that signed it. */
 export function headersSent(sub: SubscriptionRow, message: MessageRow, attempt: AttemptRow, keys: readonly SigningKeyRow[]): Record<string, string> {
-  return attemptHeaders({ subscriptionUuid: sub.uuid, messageId: message.message_id, topic: message.topic, body: message.body, startedAt: attempt.started_at, attemptNumber: attempt.attempt_number, version: VERSION }, keys);
+  return attemptHeaders({ subscriptionUuid: sub.uuid, messageId: message.message_id, topic: message.topic, contentType: message.content_type, body: message.body, startedAt: attempt.started_at, attemptNumber: attempt.attempt_number, version: VERSION }, keys);
 }
 
-const STATE_TEXT: Record<MessageState, string> = {
+const STATE_TEXT: Record<ShownState, string> = {
   waiting: 'Waiting for its first attempt.',
   sending: 'Being sent right now.',
   retrying: 'The last attempt failed; another one is scheduled.',
   held: 'Held: the subscription is disabled. It is sent when the subscription is enabled again.',
   delivered: 'Delivered.',
   failed: 'Failed for good: every retry was used. Resend it once the receiver is fixed.',
-  cancelled: 'Cancelled.',
 };
 
-function timeline(attempts: AttemptRow[], message: MessageRow, state: MessageState, tz: string, now: number): SafeHtml {
-  const items = attempts.map((a) => {
-    const ok = a.error_class === null;
-    return html`<li class="${ok ? 'ok' : 'bad'}">
-      <h3>Attempt ${a.attempt_number}: ${ok ? 'delivered' : 'failed'}</h3>
-      <dl class="facts">
-        <dt>Started</dt><dd>${timeTag(a.started_at, tz)}</dd>
-        <dt>Duration</dt><dd>${formatDuration(a.duration_ms)}</dd>
-        <dt>Answer</dt><dd>${a.status_code !== null ? `HTTP ${a.status_code} ${STATUS_CODES[a.status_code] ?? ''}` : html`<span class="muted">no HTTP answer</span>`}</dd>
-        ${a.error_class ? html`<dt>Error class</dt><dd><code>${a.error_class}</code></dd>` : ''}
-        ${a.error_message ? html`<dt>Error</dt><dd>${a.error_message}</dd>` : ''}
-      </dl>
-      ${a.response_body
-        ? html`<details${ok ? '' : html` open`}><summary>Response body${a.response_body.length >= 16384 ? ' (the first 16 KiB)' : ''}</summary><pre>${a.response_body}</pre></details>`
-        : html`<p class="muted">Empty response body.</p>`}
+/** One attempt: when, how long, the answer; its response body closed until asked for. */
+function attemptItem(a: AttemptRow, tz: string): SafeHtml {
+  const ok = a.error_class === null;
+  return html`<li class="${ok ? 'ok' : 'bad'}">
+    <h3>Attempt ${a.attempt_number}: ${ok ? 'delivered' : 'failed'}</h3>
+    <dl class="facts">
+      <dt>Started</dt><dd>${timeTag(a.started_at, tz)}</dd>
+      <dt>Duration</dt><dd>${formatDuration(a.duration_ms)}</dd>
+      <dt>Answer</dt><dd>${a.status_code !== null ? `HTTP ${a.status_code} ${STATUS_CODES[a.status_code] ?? ''}` : html`<span class="muted">no HTTP answer</span>`}</dd>
+      ${a.error_class ? html`<dt>Error class</dt><dd><code>${a.error_class}</code></dd>` : ''}
+      ${a.error_message ? html`<dt>Error</dt><dd>${a.error_message}</dd>` : ''}
+    </dl>
+    ${a.response_body
+      ? html`<details><summary>Response body${a.response_body.length >= 16384 ? ' (the first 16 KiB)' : ''}</summary><pre>${a.response_body}</pre></details>`
+      : html`<p class="muted">Empty response body.</p>`}
+  </li>`;
+}
+
+/** Runs of consecutive attempts with the same outcome (`HTTP 500 …`, `timeout: …`). */
+export function groupAttempts(attempts: readonly AttemptRow[]): AttemptRow[][] {
+  const runs: AttemptRow[][] = [];
+  for (const a of attempts) {
+    const run = runs[runs.length - 1];
+    if (run && attemptSummary(run[0]!) === attemptSummary(a)) run.push(a);
+    else runs.push([a]);
+  }
+  return runs;
+}
+
+/**
+ * The attempts, oldest first. A run of attempts that failed the same way is one item, its first
+ * and last time shown and the attempts themselves folded away: 45 attempts after two resends are
+ * a few lines, not a page 6,500 px tall.
+ */
+function timeline(attempts: AttemptRow[], message: MessageRow, state: ShownState, tz: string, now: number): SafeHtml {
+  const items = groupAttempts(attempts).map((run) => {
+    if (run.length === 1) return attemptItem(run[0]!, tz);
+    const first = run[0]!;
+    const last = run[run.length - 1]!;
+    return html`<li class="${first.error_class === null ? 'ok' : 'bad'} run" data-attempt-run="${run.length}">
+      <h3>Attempts ${first.attempt_number}–${last.attempt_number}: ${first.error_class === null ? 'delivered' : 'failed'} ${run.length} times, ${attemptSummary(first)}</h3>
+      <p>From ${timeTag(first.started_at, tz)} to ${timeTag(last.started_at, tz)}.</p>
+      <details><summary>Show these ${run.length} attempts</summary><ol class="timeline">${run.map((a) => attemptItem(a, tz))}</ol></details>
     </li>`;
   });
-  if (state === 'retrying' || state === 'waiting') {
-    items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>${timeTag(message.next_attempt_at, tz)} (${relative(message.next_attempt_at ?? now, now)})</p></li>`);
+  const next = nextAttemptShown(message, now);
+  if (next !== null) {
+    items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>${timeTag(next, tz)} (${relative(next, now)})</p></li>`);
+  } else if (state === 'sending') {
+    items.push(html`<li class="next"><h3>Attempt ${message.attempt_count + 1}</h3><p>Being sent right now.</p></li>`);
   } else if (state === 'held') {
     items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>When the subscription is enabled again.</p></li>`);
   }
@@ -84,7 +115,8 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
     const message = await findMessage(ctx.db, session.auth.storeId, sub.uuid, id);
     const attempts = await attemptsOf(ctx.db, session.auth.storeId, message.id);
     const now = ctx.now();
-    const state = messageState(message, now);
+    const state = shownState(message, now);
+    const nextAt = nextAttemptShown(message, now);
     const last = attempts[attempts.length - 1];
 
     const why =
@@ -109,7 +141,7 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
         <dt>Attempts</dt><dd>${message.attempt_count}</dd>
         <dt>Last attempt</dt><dd>${timeTag(message.last_attempt_at, tz)}</dd>
         <dt>Delivered</dt><dd>${timeTag(message.delivered_at, tz)}</dd>
-        <dt>Next retry</dt><dd>${message.status === 'pending' && message.next_attempt_at !== null ? html`${timeTag(message.next_attempt_at, tz)} (${relative(message.next_attempt_at, now)})` : state === 'held' ? 'when the subscription is enabled' : html`<span class="muted">none</span>`}</dd>
+        <dt>Next retry</dt><dd>${nextAt !== null ? html`${timeTag(nextAt, tz)} (${relative(nextAt, now)})` : state === 'sending' ? 'being sent right now' : state === 'held' ? 'when the subscription is enabled' : html`<span class="muted">none</span>`}</dd>
       </dl>
       <form method="post" action="${path('subscriptions', sub.uuid, 'messages', message.message_id, 'resend')}" class="actions">
         ${csrfField(session.csrfToken)}

@@ -10,7 +10,8 @@ import { parseIsoTime } from '../../time.js';
 import { pageParam, param, render, sessionOf, type DashboardContext } from '../context.js';
 import { html, path, type SafeHtml } from '../html.js';
 import { statusBadge } from '../layout.js';
-import { messageCountsByOrder, messagesOfOrder, messageState } from '../queries.js';
+import { shownState } from '../../delivery/message-states.js';
+import { messageCountsByOrder, messagesOfOrder } from '../../delivery/queue-views.js';
 import { timeTag } from '../time.js';
 import { messagePath } from './overview.js';
 import { pager } from './subscriptions.js';
@@ -102,27 +103,27 @@ export function registerOrderPages(app: FastifyInstance, ctx: DashboardContext):
               <td data-label="Created">${timeTag(m.created_at, tz)}</td>
               <td data-label="Topic"><a href="${messagePath(m.subscription_uuid, m.message_id)}">${m.topic}</a></td>
               <td data-label="Receiver"><code>${m.url}</code></td>
-              <td data-label="State">${statusBadge(messageState(m, now))}</td>
+              <td data-label="State">${statusBadge(shownState(m, now))}</td>
               <td data-label="Attempts" class="num">${m.attempt_count}</td>
             </tr>`)}</tbody></table></div>`
         : html`<p>None: no subscription matched when this order changed (or its messages have been pruned).</p>`}
 
       <h2 id="products">Products</h2>
-      <div class="scroll"><table>
+      <div class="scroll"><table class="stack">
         <thead><tr><th scope="col">Code</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Unit price</th><th scope="col" class="num">VAT %</th><th scope="col" class="num">Total</th></tr></thead>
-        <tbody>${(o.products ?? []).map((p) => html`<tr><td><code>${p.product_code}</code></td><td>${p.product_name}</td><td class="num">${p.quantity}</td><td class="num">${money(p.unit_price, o.currency)}</td><td class="num">${p.vat_rate}</td><td class="num">${money(p.total, o.currency)}</td></tr>`)}</tbody>
+        <tbody>${(o.products ?? []).map((p) => html`<tr><td data-label="Code"><code>${p.product_code}</code></td><td data-label="Name">${p.product_name}</td><td class="num" data-label="Quantity">${p.quantity}</td><td class="num" data-label="Unit price">${money(p.unit_price, o.currency)}</td><td class="num" data-label="VAT %">${p.vat_rate}</td><td class="num" data-label="Total">${money(p.total, o.currency)}</td></tr>`)}</tbody>
       </table></div>
 
       <h2 id="shipments">Shipments</h2>
-      <div class="scroll"><table>
+      <div class="scroll"><table class="stack">
         <thead><tr><th scope="col">Id</th><th scope="col">Status</th><th scope="col">Completed</th><th scope="col">Tracking code</th><th scope="col" class="num">Parcels</th></tr></thead>
-        <tbody>${(o.shipments ?? []).map((sh) => html`<tr><td>${sh.id}</td><td>${sh.status}</td><td>${isoTag(sh.completed_at, tz)}</td><td>${sh.tracking_code ?? ''}</td><td class="num">${sh.parcel_count}</td></tr>`)}</tbody>
+        <tbody>${(o.shipments ?? []).map((sh) => html`<tr><td data-label="Id">${sh.id}</td><td data-label="Status">${sh.status}</td><td data-label="Completed">${isoTag(sh.completed_at, tz)}</td><td data-label="Tracking code">${sh.tracking_code ?? ''}</td><td class="num" data-label="Parcels">${sh.parcel_count}</td></tr>`)}</tbody>
       </table></div>
 
       <h2 id="payments">Payments</h2>
-      <div class="scroll"><table>
+      <div class="scroll"><table class="stack">
         <thead><tr><th scope="col">Id</th><th scope="col">Status</th><th scope="col" class="num">Amount</th><th scope="col">Reference</th></tr></thead>
-        <tbody>${(o.payments ?? []).map((p) => html`<tr><td>${p.id}</td><td>${p.status}</td><td class="num">${money(p.amount, p.currency)}</td><td>${p.reference}</td></tr>`)}</tbody>
+        <tbody>${(o.payments ?? []).map((p) => html`<tr><td data-label="Id">${p.id}</td><td data-label="Status">${p.status}</td><td class="num" data-label="Amount">${money(p.amount, p.currency)}</td><td data-label="Reference">${p.reference}</td></tr>`)}</tbody>
       </table></div>
 
       <h2 id="comments">Comments</h2>

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { render, sessionOf, type DashboardContext } from '../context.js';
 import { html, path } from '../html.js';
 import { statusBadge } from '../layout.js';
-import { attemptSummary, lastAttempts, messageCounts, messageState, queueState, recentProblems, troubledSubscriptions, type Window } from '../queries.js';
+import { shownState } from '../../delivery/message-states.js';
+import { messageCounts, queueState, recentProblems, type MessageWindow } from '../../delivery/queue-views.js';
+import { attemptSummary, lastAttempts, troubledSubscriptions } from '../queries.js';
 import { formatDuration, relative, timeTag } from '../time.js';
 
 export function messagePath(uuid: string, messageId: string): string {
@@ -22,7 +24,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       messageCounts(ctx.db, auth.storeId, now - 3600_000),
       messageCounts(ctx.db, auth.storeId, now - 86_400_000),
       queueState(ctx.db, auth.storeId, now),
-      troubledSubscriptions(ctx.db, auth.storeId, ctx.webhooks),
+      troubledSubscriptions(ctx.db, auth.storeId),
       recentProblems(ctx.db, auth.storeId, 10),
       ctx.db.selectFrom('webhook_subscriptions').select((eb) => eb.fn.countAll<number>().as('n')).where('store_id', '=', auth.storeId).executeTakeFirstOrThrow(),
     ]);
@@ -55,7 +57,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
           <thead><tr><th scope="col">Message</th><th scope="col">State</th><th scope="col">Last attempt</th><th scope="col">Why</th><th scope="col">Receiver</th></tr></thead>
           <tbody>${problems.map((m) => {
             const a = problemAttempts.get(m.id);
-            const state = messageState(m, now);
+            const state = shownState(m, now);
             return html`<tr>
               <td data-label="Message"><a href="${messagePath(m.subscription_uuid, m.message_id)}">${m.topic}${m.order_id !== null ? ` · order ${m.order_id}` : ''}</a><br><code class="muted">${m.message_id}</code></td>
               <td data-label="State">${statusBadge(state)}<br><span class="muted">${m.attempt_count} attempt${m.attempt_count === 1 ? '' : 's'}</span></td>
@@ -66,8 +68,8 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
           })}</tbody></table></div>`
       : html`<p>No failed messages.</p>`;
 
-    const windowRow = (label: string, w: Window) => html`<tr>
-      <th scope="row">${label}</th><td class="num">${w.total}</td><td class="num">${w.delivered}</td><td class="num">${w.retrying}</td><td class="num">${w.failed}</td><td class="num">${w.waiting}</td><td class="num">${w.held}</td></tr>`;
+    const windowRow = (label: string, w: MessageWindow) => html`<tr>
+      <th scope="row">${label}</th><td class="num" data-label="All">${w.total}</td><td class="num" data-label="Delivered">${w.delivered}</td><td class="num" data-label="Retrying">${w.retrying}</td><td class="num" data-label="Failed">${w.failed}</td><td class="num" data-label="Waiting">${w.waiting}</td><td class="num" data-label="Held">${w.held}</td></tr>`;
 
     const oldest = queue.oldestDue
       ? html`due for ${formatDuration(now - queue.oldestDue.next_attempt_at)}, created ${relative(queue.oldestDue.created_at, now)} — <a href="${messagePath(queue.oldestDue.subscription_uuid, queue.oldestDue.message_id)}">open it</a>`
@@ -76,6 +78,10 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
     const body = html`
       <h1>Overview of ${auth.storeName}</h1>
       <p class="muted">Times are in the store's time zone, ${tz}; hover over a time to see it in UTC. Now: ${timeTag(now, tz)}.</p>
+      <form method="get" action="/messages" class="filters" role="search" aria-label="Find a message">
+        <div><label for="find">Find a message by message id, webhook-id or order id</label><input id="find" name="q" type="search" size="28" maxlength="80" placeholder="msg_… or 1234" required></div>
+        <div><button type="submit">Search</button></div>
+      </form>
 
       <h2 id="attention">Needs attention</h2>
       ${attention}
@@ -84,7 +90,7 @@ export function registerOverview(app: FastifyInstance, ctx: DashboardContext): v
       ${latestFailures}
 
       <h2 id="traffic">Messages</h2>
-      <div class="scroll"><table>
+      <div class="scroll"><table class="stack grid">
         <caption class="muted">Messages created in the period, by what became of them</caption>
         <thead><tr><th scope="col">Period</th><th scope="col" class="num">All</th><th scope="col" class="num">Delivered</th><th scope="col" class="num">Retrying</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Held</th></tr></thead>
         <tbody>${windowRow('Last hour', hour)}${windowRow('Last 24 hours', day)}</tbody>
