@@ -5,7 +5,7 @@
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
  */
 import type { OrderExpand } from '../orders/contract.js';
-import { enqueueMessage, newMessageRow, type NewMessage } from '../delivery/queue.js';
+import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
 import { newMessageId } from '../delivery/signer.js';
 import { WAKE_CHANNEL } from '../db/channels.js';
 import { notify } from '../db/dialect.js';
@@ -82,7 +82,7 @@ export function createOutbox(): Outbox {
       });
       // Topics are published in the order the change lists them, so insert in that order.
       rows.sort((a, b) => topics.indexOf(a.topic as OrderTopic) - topics.indexOf(b.topic as OrderTopic));
-      await tx.db.insertInto('webhook_messages').values(rows).execute();
+      await enqueueMessages(tx.db, rows);
       if (rows.every((r) => r.status === 'held')) return;
       await notify(tx, WAKE_CHANNEL);
       tx.afterCommit(wake);

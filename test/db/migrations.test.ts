@@ -25,6 +25,7 @@ const SCHEMA_TABLES = {
   webhook_subscriptions: true,
   webhook_messages: true,
   webhook_attempts: true,
+  delivery_lanes: true,
   store_events: true,
   dashboard_sessions: true,
   legacy_settings: true,

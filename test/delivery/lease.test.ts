@@ -15,7 +15,8 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import { OutcomeWriter } from '../../src/delivery/outcome-writer.js';
-import { claimDue, claimOne, extendLeases, recordOutcome, releaseClaims, type AttemptRecord, type ClaimedMessage, type Outcome } from '../../src/delivery/queue.js';
+import { claimDue } from '../../src/delivery/claim.js';
+import { claimOne, enqueueMessages, extendLeases, recordOutcome, releaseClaims, type AttemptRecord, type ClaimedMessage, type Outcome } from '../../src/delivery/queue.js';
 import { newMessageId } from '../../src/delivery/signer.js';
 import { VERSION } from '../../src/version.js';
 import { forEachDialect, freshDatabase, type Dialect } from '../helpers/database.js';
@@ -72,7 +73,9 @@ async function fixture(dialect: Dialect, url = 'http://127.0.0.1:9/hook'): Promi
       });
       const ids: number[] = [];
       for (let i = 0; i < rows.length; i += 200) {
-        const inserted = await db.insertInto('webhook_messages').values(rows.slice(i, i + 200)).returning('id').execute();
+        const chunk = rows.slice(i, i + 200);
+        await enqueueMessages(db, chunk);
+        const inserted = await db.selectFrom('webhook_messages').select('id').where('message_id', 'in', chunk.map((r) => r.message_id)).orderBy('id').execute();
         ids.push(...inserted.map((r) => Number(r.id)));
       }
       return ids;
@@ -80,8 +83,8 @@ async function fixture(dialect: Dialect, url = 'http://127.0.0.1:9/hook'): Promi
   };
 }
 
-const claimAs = (database: Database, workerId: string, now: number, leaseMs = 1000, limit = 10): Promise<ClaimedMessage[]> =>
-  claimDue(database, { workerId, now, leaseMs, limit, kind: 'first', excludeSubscriptions: [] });
+const claimAs = async (database: Database, workerId: string, now: number, leaseMs = 1000, limit = 10): Promise<ClaimedMessage[]> =>
+  (await claimDue(database, { workerId, now, leaseMs, limit, kind: 'first', perLane: limit, room: new Map() })).messages;
 
 function attemptOf(m: ClaimedMessage, startedAt: number, statusCode: number | null): AttemptRecord {
   return {

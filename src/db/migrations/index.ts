@@ -11,6 +11,7 @@ import { storeEventsSchema } from './0004-store-events.js';
 import { heldMessagesSchema } from './0005-held-messages.js';
 import { orderModelSchema } from './0006-order-model.js';
 import { faultsSchema } from './0007-faults.js';
+import { deliveryLanesSchema } from './0008-delivery-lanes.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
@@ -23,6 +24,7 @@ const ALL: Record<string, MigrationFactory> = {
   '0005-held-messages': heldMessagesSchema,
   '0006-order-model': orderModelSchema,
   '0007-faults': faultsSchema,
+  '0008-delivery-lanes': deliveryLanesSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
