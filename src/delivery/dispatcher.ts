@@ -221,6 +221,8 @@ export class Dispatcher implements DispatcherHandle {
       // the message is tried again, so nothing is lost.
       this.o.log.error({ err, messageId: message.message_id }, 'delivery attempt crashed');
     } finally {
+      const gone = result?.outcome.kind === 'gone';
+      if (gone) this.slots.pause(message.subscription_uuid);
       this.slots.ended(message.subscription_uuid, isRetry, result !== null);
       this.afterSlotFreed(message.subscription_uuid);
     }
@@ -235,6 +237,7 @@ export class Dispatcher implements DispatcherHandle {
       if (held === false) this.o.log.warn({ messageId: message.message_id }, 'lease lost before the outcome was recorded; the new holder decides');
       else if (held && result.outcome.kind === 'failed' && result.outcome.nextAttemptAt !== null) this.wakeAt(result.outcome.nextAttemptAt);
     } finally {
+      if (result.outcome.kind === 'gone') this.slots.resume(message.subscription_uuid);
       this.slots.recorded();
       this.held.delete(message.id);
       this.afterSlotFreed();

@@ -5,7 +5,7 @@
  */
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
-import { recordOutcome, type AttemptRecord, type Outcome } from './queue.js';
+import { recordOutcomes, type AttemptRecord, type Outcome } from './queue.js';
 
 interface Pending {
   attempt: AttemptRecord;
@@ -39,11 +39,7 @@ export class OutcomeWriter {
       // batch and a lease heartbeat on the same rows never deadlock (PostgreSQL).
       const batch = this.queue.splice(0, 500).sort((a, b) => a.attempt.rowId - b.attempt.rowId);
       try {
-        const held = await inTransaction(this.database, async (tx) => {
-          const results: boolean[] = [];
-          for (const p of batch) results.push(await recordOutcome(tx.db, this.workerId, p.attempt, p.outcome));
-          return results;
-        });
+        const held = await inTransaction(this.database, (tx) => recordOutcomes(tx.db, this.workerId, batch));
         batch.forEach((p, i) => p.resolve(held[i]!));
       } catch (err) {
         for (const p of batch) p.reject(err);

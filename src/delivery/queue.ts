@@ -217,11 +217,40 @@ export type Outcome =
   /** 410 Gone: disable the subscription; the message is held until it is enabled again. */
   | { kind: 'gone'; reason: string };
 
+/** One outcome for recordOutcomes. */
+export interface OutcomeRecord {
+  attempt: AttemptRecord;
+  outcome: Outcome;
+}
+
+/**
+ * Records attempts and their outcomes in the caller's transaction (the outcome writer's batch),
+ * each only if `workerId` still holds its lease; returns, per record, whether it did. The lanes of
+ * retries scheduled are lowered once at the end, in subscription order, as every writer of lanes
+ * does (lanes.ts), so a batch and an order's transaction never wait on each other in a cycle.
+ */
+export async function recordOutcomes(db: Db, workerId: string, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+  const held: boolean[] = [];
+  const marks: LaneMark[] = [];
+  for (const r of records) {
+    const ok = await writeOutcome(db, workerId, r.attempt, r.outcome);
+    held.push(ok);
+    if (ok && r.outcome.kind === 'failed' && r.outcome.nextAttemptAt !== null) marks.push({ subscriptionUuid: r.attempt.subscriptionUuid, firstAt: null, retryAt: r.outcome.nextAttemptAt });
+  }
+  await lowerLanes(db, marks);
+  return held;
+}
+
 /**
  * Records one attempt and its outcome, if `workerId` still holds the lease. Returns false (and
  * writes nothing) when the lease was lost. Runs inside the caller's transaction.
  */
 export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
+  const [held] = await recordOutcomes(db, workerId, [{ attempt, outcome }]);
+  return held!;
+}
+
+async function writeOutcome(db: Db, workerId: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
   const base = db.updateTable('webhook_messages').where('id', '=', attempt.rowId).where('locked_by', '=', workerId);
   const common = { attempt_count: attempt.attemptNumber, last_attempt_at: attempt.startedAt + attempt.durationMs, locked_by: null, locked_until: null };
   let updated;
@@ -245,9 +274,6 @@ export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRe
       break;
   }
   if (Number(updated.numUpdatedRows) === 0) return false;
-  if (outcome.kind === 'failed' && outcome.nextAttemptAt !== null) {
-    await lowerLanes(db, [{ subscriptionUuid: attempt.subscriptionUuid, firstAt: null, retryAt: outcome.nextAttemptAt }]);
-  }
   await db
     .insertInto('webhook_attempts')
     .values({

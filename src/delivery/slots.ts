@@ -29,6 +29,8 @@ export class Slots {
   private readonly openPerSub = new Map<string, number>();
   /** exchanges over, outcome not yet written. */
   private unwritten = 0;
+  /** subscriptions that answered 410 Gone and are not yet disabled in the database: no room. */
+  private readonly paused = new Map<string, number>();
 
   constructor(readonly limits: SlotLimits) {}
 
@@ -60,6 +62,7 @@ export class Slots {
   private roomPerSubscription(): Map<string, number> {
     const room = new Map<string, number>();
     for (const [sub, n] of this.openPerSub) room.set(sub, Math.max(0, this.limits.perSubscription - n));
+    for (const sub of this.paused.keys()) room.set(sub, 0);
     return room;
   }
 
@@ -86,6 +89,20 @@ export class Slots {
   /** Its outcome is written (or given up on). */
   recorded(): void {
     this.unwritten--;
+  }
+
+  /**
+   * The subscription answered 410: nothing more is claimed for it until `resume` (its outcome,
+   * which disables it, is written), or the claim would send it the next message meanwhile.
+   */
+  pause(sub: string): void {
+    this.paused.set(sub, (this.paused.get(sub) ?? 0) + 1);
+  }
+
+  resume(sub: string): void {
+    const left = (this.paused.get(sub) ?? 1) - 1;
+    if (left > 0) this.paused.set(sub, left);
+    else this.paused.delete(sub);
   }
 
   /** Requests open to one subscription. */

@@ -67,7 +67,7 @@ export function engineConfig(dataDir: string, databaseUrl: string | undefined, o
     dataDir,
     databaseUrl,
     allowTargets: parseAllowList('127.0.0.0/8'),
-    logLevel: 'silent',
+    logLevel: (process.env['TEST_LOG_LEVEL'] ?? 'silent') as Config['logLevel'],
     retryBaseMs: 100,
     rateLimitPerSecond: 0,
     requestTimeoutMs: 5000,
