@@ -8,7 +8,7 @@
  * `stop` drains it: in-flight requests finish and their outcomes are written before it exits.
  */
 import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
+import pino, { type Level, type Logger } from 'pino';
 import type { Config } from './config.js';
 import type { AttemptResult } from './delivery/attempt.js';
 import type { DispatcherHandle, DispatcherOptions } from './delivery/dispatcher.js';
@@ -29,12 +29,15 @@ export type ToMain =
   | { type: 'stopped' }
   | { type: 'inFlight'; count: number }
   | { type: 'claim'; kind: ClaimKind; count: number; durationMs: number }
-  | { type: 'attempt'; message: ClaimedMessage; result: AttemptResult };
+  | { type: 'attempt'; message: ClaimedMessage; result: AttemptResult }
+  /** one JSON log line of the thread's, for the server's logger. */
+  | { type: 'log'; line: string };
 
 export interface ThreadOptions {
   config: Config;
   workerId: string;
-  log: Pick<Logger, 'error' | 'warn'>;
+  /** the thread logs through this logger, at its level. */
+  log: Logger;
   onClaim?: DispatcherOptions['onClaim'];
   onAttempt?: DispatcherOptions['onAttempt'];
 }
@@ -102,7 +105,7 @@ export class ThreadedDispatcher implements DispatcherHandle {
   private spawn(): void {
     const { config, workerId } = this.o;
     const { allowTargets, ...rest } = config;
-    const settings: ThreadSettings = { config: rest, allowTargets: allowTargets.cidrs, logLevel: config.logLevel, workerId };
+    const settings: ThreadSettings = { config: rest, allowTargets: allowTargets.cidrs, logLevel: this.o.log.level, workerId };
     const worker = newWorker(settings);
     this.worker = worker;
     worker.on('message', (message: ToMain) => this.receive(message));
@@ -137,8 +140,26 @@ export class ThreadedDispatcher implements DispatcherHandle {
       case 'attempt':
         this.o.onAttempt?.(message.message, message.result);
         break;
+      case 'log':
+        relayLine(this.o.log, message.line);
+        break;
       case 'stopped':
         break;
     }
   }
+}
+
+/** Writes a log line of the thread's with the server's logger, keeping its level, message and fields. */
+function relayLine(log: Logger, line: string): void {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  // time, pid and hostname are the server logger's to set; component is in its bindings already.
+  const { level, msg, time: _time, pid: _pid, hostname: _hostname, component: _component, ...fields } = record;
+  const label = typeof level === 'number' ? (pino.levels.labels[level] as Level | undefined) : undefined;
+  if (!label) return;
+  log[label](fields, typeof msg === 'string' ? msg : '');
 }

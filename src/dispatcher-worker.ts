@@ -1,8 +1,8 @@
 /**
  * The body of the dispatcher's worker thread (dispatcher-thread.ts starts it): its own database
  * connection, its own HTTP sender, the ordinary Dispatcher. It talks to the main thread only by
- * messages: wake and stop come in; metrics events, the in-flight count, readiness and fatal
- * errors go out. Nothing here runs on the API's event loop.
+ * messages: wake and stop come in; metrics events, the in-flight count, readiness and log lines
+ * go out. Nothing here runs on the API's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
@@ -19,7 +19,9 @@ const port = parentPort;
 const settings = workerData as ThreadSettings;
 const post = (message: ToMain) => port.postMessage(message);
 
-const log = pino(loggerOptions(settings.logLevel)).child({ component: 'dispatcher', thread: 'dispatcher' });
+// Lines go to the main thread, which writes them with the server's own logger (its destination,
+// its format): one log stream, whatever the process was given.
+const log = pino(loggerOptions(settings.logLevel), { write: (line: string) => post({ type: 'log', line }) }).child({ thread: 'dispatcher' });
 
 async function main(): Promise<void> {
   const c = settings.config;
