@@ -2,8 +2,9 @@
 # Packs storehook, installs the tarball into an empty project and uses it as an integrator would:
 # storehook/verify and storehook/client from ESM, CommonJS and TypeScript (nodenext and bundler
 # resolution, skipLibCheck off, so the published types must stand alone), then `npx storehook
-# --version`. Catches a missing dist/, a file left out of the `files` list, and types that need a
-# devDependency.
+# --version`, and `storehook serve` delivering a webhook (its dispatcher runs in a worker thread,
+# whose entry file must be found in dist/ as .js). Catches a missing dist/, a file left out of the
+# `files` list, and types that need a devDependency.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -92,3 +93,64 @@ version=$(npx --no-install storehook --version)
 expected=$(node -p "require('$root/package.json').version")
 [[ $version == "$expected" ]] || { echo "npx storehook --version printed '$version', expected '$expected'" >&2; exit 1; }
 echo "storehook --version: $version"
+
+echo "== storehook serve from the package delivers a webhook"
+# The tarball was installed without install scripts: the repository's compiled better-sqlite3 stands in.
+rm -rf node_modules/better-sqlite3
+ln -s "$root/node_modules/better-sqlite3" node_modules/better-sqlite3
+cat >serve.mjs <<'JS'
+// Starts the installed `storehook serve` on an empty data dir, subscribes a local receiver, creates
+// one order and waits for its webhook: the dispatcher thread really ran from dist/.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+
+const deadline = setTimeout(() => fail('no webhook within 60 s'), 60_000);
+let out = '';
+const fail = (why) => {
+  console.error(`storehook serve: ${why}\n${out}`);
+  process.exit(1);
+};
+const received = new Promise((resolve) => {
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      res.end('ok');
+      resolve({ headers: req.headers, body });
+    });
+  });
+  receiver.listen(0, '127.0.0.1');
+  receiver.unref();
+  globalThis.receiverUrl = () => `http://127.0.0.1:${receiver.address().port}/hook`;
+});
+const env = { ...process.env, STOREHOOK_ALLOW_TARGETS: '127.0.0.0/8', LOG_LEVEL: 'warn' };
+const dataDir = mkdtempSync(join(process.cwd(), 'data-')); // inside the check's temp dir, removed with it
+const child = spawn('node_modules/.bin/storehook', ['serve', '--data-dir', dataDir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+child.stdout.on('data', (d) => (out += d));
+child.stderr.on('data', (d) => (out += d));
+child.on('exit', (code) => fail(`exited (${code})`));
+while (!/listening on (http:\/\/\S+)/.test(out) || !/API key:\s+\S+/.test(out)) await new Promise((r) => setTimeout(r, 100));
+const url = /listening on (http:\/\/\S+)/.exec(out)[1];
+const auth = `Basic ${Buffer.from(`${/e-mail:\s+(\S+)/.exec(out)[1]}:${/API key:\s+(\S+)/.exec(out)[1]}`).toString('base64')}`;
+const call = async (path, body) => {
+  const res = await fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 200) fail(`POST ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+};
+await call('/webhooks', { topic: 'order.created', url: globalThis.receiverUrl() });
+const order = await call('/orders', {
+  customer_information: { first_name: 'Paketti', last_name: 'Testi', email: 'package@example.com', country: 'FI' },
+  products: [{ product_code: 'SKU-P', product_name: 'Package check', quantity: 1, unit_price: 1 }],
+});
+const hook = await received;
+if (hook.headers['webhook-topic'] !== 'order.created' || JSON.parse(hook.body).data.id !== order.data.id) fail(`unexpected webhook: ${JSON.stringify(hook)}`);
+clearTimeout(deadline);
+child.removeAllListeners('exit');
+child.kill('SIGTERM');
+const code = await new Promise((r) => child.once('exit', r));
+if (code !== 0) fail(`stopped with ${code}`);
+console.log(`storehook serve: order ${order.data.id} delivered as ${hook.headers['webhook-id']}`);
+JS
+node serve.mjs

@@ -14,7 +14,8 @@ import type { Config } from './config.js';
 import { openDatabase, type Database, type Listener } from './db/connection.js';
 import { checkSqliteIntegrity } from './db/integrity.js';
 import { migrateToLatest } from './db/migrate.js';
-import { Dispatcher } from './delivery/dispatcher.js';
+import { Dispatcher, type DispatcherHandle } from './delivery/dispatcher.js';
+import { ThreadedDispatcher } from './dispatcher-thread.js';
 import { createSender, type Sender } from './delivery/http-sender.js';
 import { NetworkGuard } from './delivery/network-guard.js';
 import { createLogger } from './log.js';
@@ -38,7 +39,7 @@ import { webhooksRoutes } from './api/routes/webhooks.js';
 export interface RunningServer {
   app: FastifyInstance;
   database: Database;
-  dispatcher: Dispatcher | null;
+  dispatcher: DispatcherHandle | null;
   /** `http://host:port` the API answers on. */
   url: string;
   /** set on the first run only: the demo store's credentials, shown once. */
@@ -53,6 +54,11 @@ export interface StartOptions {
   /** create the demo store when the database has no store (serve only). */
   seedDemo: boolean;
   logger?: pino.Logger;
+  /**
+   * Run the dispatcher in a worker thread with its own connection (default: on SQLite when the API
+   * runs in the same process, so no claim or outcome write holds a request; dispatcher-thread.ts).
+   */
+  dispatcherThread?: boolean;
 }
 
 export function newWorkerId(): string {
@@ -72,7 +78,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   let sender: Sender | null = null;
   let wake: Listener | null = null;
-  let dispatcher: Dispatcher | null = null;
+  let dispatcher: DispatcherHandle | null = null;
   let app: FastifyInstance | null = null;
   try {
     const integrity = await checkSqliteIntegrity(database, config.sqliteCheckMaxMb);
@@ -91,7 +97,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const outbox = withLegacyBridge(createOutbox());
     const role = options.api ? (options.dispatcher ? 'serve' : 'api') : 'worker';
     const metrics = createMetrics(database, role, () => dispatcher?.inFlight ?? 0);
-    if (options.dispatcher) {
+    const threaded = options.dispatcher && (options.dispatcherThread ?? (options.api && database.dialect === 'sqlite'));
+    if (threaded) {
+      const thread = new ThreadedDispatcher({ config, workerId: newWorkerId(), log: log.child({ component: 'dispatcher' }), onClaim: metrics.onClaim, onAttempt: metrics.onAttempt });
+      dispatcher = thread;
+      outbox.onWake(() => thread.wake());
+      wake = database.listen(WAKE_CHANNEL, () => thread.wake(), log);
+      const ready = thread.ready();
+      thread.start();
+      // Fail loudly at start rather than serve with no delivery.
+      await ready;
+    } else if (options.dispatcher) {
       dispatcher = new Dispatcher({
         database,
         sender,

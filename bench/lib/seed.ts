@@ -21,7 +21,8 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { createOrder } from '../../src/orders/service.js';
 import type { CreateOrderBody } from '../../src/orders/contract.js';
 import { newMessageId } from '../../src/delivery/signer.js';
-import { newMessageRow } from '../../src/delivery/queue.js';
+import { enqueueMessages, newMessageRow } from '../../src/delivery/queue.js';
+import { lowerLanesFromQueue } from '../../src/delivery/lanes.js';
 import { WAKE_CHANNEL } from '../../src/db/channels.js';
 import { createOutbox, renderMessageBody } from '../../src/webhooks/outbox.js';
 import { onCleanup } from './cleanup.js';
@@ -225,7 +226,8 @@ export async function insertMessages(
   for (let start = 0; start < count; start += chunk) {
     const rows = [];
     for (let i = start; i < Math.min(count, start + chunk); i++) rows.push(messageRow(template, storeId, make(i), i + 1));
-    await db.database.kysely.insertInto('webhook_messages').values(rows).execute();
+    // Through the queue's own insert, so each subscription's delivery lane says when it is due.
+    await enqueueMessages(db.database.kysely, rows);
     onProgress?.(Math.min(count, start + chunk));
   }
 }
@@ -250,8 +252,23 @@ export async function insertMessagesSqliteBulk(
       `insert into webhook_messages (message_id, store_id, subscription_uuid, topic, order_id, body, status, attempt_count, schedule_base, created_at, next_attempt_at, last_attempt_at, delivered_at, locked_by, locked_until)
        values (@message_id, @store_id, @subscription_uuid, @topic, @order_id, @body, @status, @attempt_count, @schedule_base, @created_at, @next_attempt_at, @last_attempt_at, @delivered_at, @locked_by, @locked_until)`,
     );
+    // Each subscription's delivery lane (src/delivery/lanes.ts) is lowered to its earliest new row.
+    const lesser = (c: string) => `case when excluded.${c} is null then delivery_lanes.${c} when delivery_lanes.${c} is null or excluded.${c} <= delivery_lanes.${c} then excluded.${c} else delivery_lanes.${c} end`;
+    const lane = conn.prepare(
+      `insert into delivery_lanes (subscription_uuid, next_first_at, next_retry_at) values (?, ?, ?)
+       on conflict (subscription_uuid) do update set next_first_at = ${lesser('next_first_at')}, next_retry_at = ${lesser('next_retry_at')}`,
+    );
     const batch = conn.transaction((rows: ReturnType<typeof messageRow>[]) => {
-      for (const r of rows) stmt.run(r);
+      const lanes = new Map<string, [number | null, number | null]>();
+      for (const r of rows) {
+        stmt.run(r);
+        const at = r.next_attempt_at as number;
+        const seen = lanes.get(r.subscription_uuid) ?? [null, null];
+        const k = r.attempt_count > 0 ? 1 : 0;
+        seen[k] = seen[k] === null ? at : Math.min(seen[k], at);
+        lanes.set(r.subscription_uuid, seen);
+      }
+      for (const [sub, [first, retry]] of lanes) lane.run(sub, first, retry);
     });
     const chunk = 10_000;
     for (let start = 0; start < count; start += chunk) {
@@ -282,9 +299,11 @@ export async function releaseParked(db: BenchDb, parkedAt: number, dueAt = Date.
     .set({ next_attempt_at: dueAt })
     .where('status', '=', 'pending')
     .where('next_attempt_at', '=', parkedAt)
-    .executeTakeFirst();
+    .returning('subscription_uuid')
+    .execute();
+  await lowerLanesFromQueue(db.database.kysely, [...new Set(result.map((r) => r.subscription_uuid))]);
   if (db.dialect === 'postgres') await sql`select pg_notify(${WAKE_CHANNEL}, '')`.execute(db.database.kysely);
-  return Number(result.numUpdatedRows);
+  return result.length;
 }
 
 export async function countByStatus(db: BenchDb, status: 'delivered' | 'pending' | 'failed'): Promise<number> {

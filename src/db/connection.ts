@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Dialect } from './dialect.js';
@@ -157,6 +157,13 @@ class SafeRollbackSqliteDialect extends SqliteDialect {
           };
         }
         return connection;
+      }
+
+      // IMMEDIATE: the write lock is taken at BEGIN, waiting (busy_timeout) for another connection's
+      // commit. A deferred transaction that reads and then writes would fail with SQLITE_BUSY
+      // instead when the dispatcher's thread (its own connection) wrote in between.
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
       }
 
       override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {

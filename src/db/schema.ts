@@ -244,6 +244,16 @@ export interface WebhookMessagesTable {
   max_attempts: Generated<number>;
 }
 
+/**
+ * One delivery lane per subscription with queued work: the earliest time a first attempt and a
+ * retry of its may be due. Never later than the truth (a claim that finds nothing due corrects it).
+ */
+export interface DeliveryLanesTable {
+  subscription_uuid: string;
+  next_first_at: number | null;
+  next_retry_at: number | null;
+}
+
 export interface WebhookAttemptsTable {
   id: Id;
   message_row_id: number;
@@ -510,6 +520,7 @@ export interface Schema {
   webhook_messages: WebhookMessagesTable;
   subscription_signing_keys: SubscriptionSigningKeysTable;
   webhook_attempts: WebhookAttemptsTable;
+  delivery_lanes: DeliveryLanesTable;
   store_events: StoreEventsTable;
   dashboard_sessions: DashboardSessionsTable;
   legacy_settings: LegacySettingsTable;

@@ -1,11 +1,13 @@
 /**
  * Writes attempt outcomes in batches: every outcome that finishes while a commit is running goes
  * into the next transaction together. One commit per batch instead of per message is most of the
- * dispatcher's throughput on SQLite, and each caller still learns whether its own write held.
+ * dispatcher's throughput on SQLite, and each caller still learns whether its own write held. On
+ * PostgreSQL a batch is one statement (outcome-batch-pg.ts).
  */
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
-import { recordOutcome, type AttemptRecord, type Outcome } from './queue.js';
+import { fitsOneStatement, recordOutcomesInOneStatement } from './outcome-batch-pg.js';
+import { recordOutcomes, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
 
 interface Pending {
   attempt: AttemptRecord;
@@ -39,17 +41,19 @@ export class OutcomeWriter {
       // batch and a lease heartbeat on the same rows never deadlock (PostgreSQL).
       const batch = this.queue.splice(0, 500).sort((a, b) => a.attempt.rowId - b.attempt.rowId);
       try {
-        const held = await inTransaction(this.database, async (tx) => {
-          const results: boolean[] = [];
-          for (const p of batch) results.push(await recordOutcome(tx.db, this.workerId, p.attempt, p.outcome));
-          return results;
-        });
+        const held = await this.write(batch);
         batch.forEach((p, i) => p.resolve(held[i]!));
       } catch (err) {
         for (const p of batch) p.reject(err);
       }
     }
     this.flushing = null;
+  }
+
+  /** PostgreSQL: one statement per batch, one round trip; otherwise one transaction. */
+  private write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
+    if (this.database.dialect === 'postgres' && fitsOneStatement(batch)) return recordOutcomesInOneStatement(this.database.kysely, this.workerId, batch);
+    return inTransaction(this.database, (tx) => recordOutcomes(tx.db, this.workerId, batch));
   }
 
   /** Waits for everything queued so far to be written. */

@@ -3,8 +3,8 @@
  * write, and the engine's own reads. Everyone else reads through queue-views.ts; no module outside
  * src/delivery/ names the table (test/delivery/queue-owner.test.ts).
  *
- * A claim sets `locked_by` and pushes `next_attempt_at` to the end of the lease, so a message
- * whose worker died simply becomes due again when its lease runs out. Every outcome is written
+ * The claim itself is in claim.ts, and the lanes it walks in lanes.ts: every function here that
+ * makes a message due lowers its subscription's lane in the same transaction. Every outcome is written
  * `where id = ? and locked_by = ?`: a worker that lost its lease cannot overwrite the outcome of
  * the worker that took over (ARCHITECTURE invariant 2).
  *
@@ -19,16 +19,16 @@
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Schema, WebhookMessagesTable } from '../db/schema.js';
 import { MAX_ATTEMPTS } from './schedule.js';
 import { JSON_CONTENT_TYPE } from './signer.js';
+import { earliestLaneTime, lowerLanes, lowerLanesFromQueue, type LaneKind, type LaneMark } from './lanes.js';
 
 type Db = Kysely<Schema>;
 
-const PENDING = sql.lit('pending' as const);
-const ZERO = sql.lit(0);
 
-export type ClaimKind = 'first' | 'retry';
+export type ClaimKind = LaneKind;
 
 export interface ClaimedMessage {
   id: number;
@@ -44,16 +44,6 @@ export interface ClaimedMessage {
   content_type: string;
   max_attempts: number;
   url: string;
-}
-
-export interface ClaimOptions {
-  workerId: string;
-  now: number;
-  leaseMs: number;
-  limit: number;
-  kind: ClaimKind;
-  /** subscriptions already at their in-flight cap in this worker. */
-  excludeSubscriptions: readonly string[];
 }
 
 export interface NewMessage {
@@ -73,6 +63,14 @@ export interface NewMessage {
   contentType?: string;
   /** the first attempt plus its retries, at most MAX_ATTEMPTS (the default); 1 for a one-shot message. */
   maxAttempts?: number;
+}
+
+/**
+ * Runs `work` in the caller's transaction, or in a new one: a message and its lane change together,
+ * or a message could become due with no lane saying so.
+ */
+function atomically<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
 }
 
 /** The row of a message that has not been tried yet. */
@@ -98,68 +96,39 @@ export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
 }
 
 /** Adds one message to the queue; returns its row id. */
-export async function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
-  const row = await db.insertInto('webhook_messages').values(newMessageRow(m)).returning('id').executeTakeFirstOrThrow();
-  return row.id;
+export function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
+  return atomically(db, async (db) => {
+    const row = await db.insertInto('webhook_messages').values(newMessageRow(m)).returning('id').executeTakeFirstOrThrow();
+    await lowerLanes(db, laneMarks([newMessageRow(m)]));
+    return row.id;
+  });
 }
 
-/** Adds messages (rows from newMessageRow) in the caller's transaction, in the order given. */
+/** Adds messages (rows from newMessageRow) to the queue, in the caller's transaction. */
 export async function enqueueMessages(db: Db, rows: readonly Insertable<WebhookMessagesTable>[]): Promise<void> {
-  if (rows.length) await db.insertInto('webhook_messages').values([...rows]).execute();
+  if (rows.length === 0) return;
+  await atomically(db, async (db) => {
+    await db.insertInto('webhook_messages').values([...rows]).execute();
+    await lowerLanes(db, laneMarks(rows));
+  });
+}
+
+/** The lane times new rows make due (held rows and rows without a due time: none). */
+function laneMarks(rows: readonly Insertable<WebhookMessagesTable>[]): LaneMark[] {
+  return rows
+    .filter((r) => r.status === 'pending' && typeof r.next_attempt_at === 'number')
+    .map((r) => {
+      const at = r.next_attempt_at as number;
+      const retry = (r.attempt_count ?? 0) > 0;
+      return { subscriptionUuid: r.subscription_uuid, firstAt: retry ? null : at, retryAt: retry ? at : null };
+    });
 }
 
 /** Deletes every message of a subscription (it is being deleted); their attempts go with them. */
 export async function deleteMessagesOf(db: Db, storeId: number, uuid: string): Promise<void> {
   await db.deleteFrom('webhook_messages').where('subscription_uuid', '=', uuid).where('store_id', '=', storeId).execute();
-}
-
-/**
- * Claims up to `limit` due messages. First attempts and retries are claimed separately (each with
- * its own partial index), so retries never crowd out new messages. Messages of disabled
- * subscriptions are `held`, not `pending`, so the claim reads only rows it can take; one that
- * turns out to belong to a subscription disabled meanwhile is held on the spot, not returned.
- */
-export async function claimDue(database: Database, o: ClaimOptions): Promise<ClaimedMessage[]> {
-  if (o.limit <= 0) return [];
-  const db = database.kysely;
-  const leaseEnd = o.now + o.leaseMs;
-  // The CTE picks and locks the rows once; the UPDATE then takes exactly those.
-  const claimed = await db
-    .with('due', (qb) => {
-      let due = qb
-        .selectFrom('webhook_messages as m')
-        .select('m.id')
-        // Literals, not parameters: SQLite uses a partial index only when it can see that the
-        // query's terms imply the index's WHERE (status = 'pending' and attempt_count …).
-        .where('m.status', '=', PENDING)
-        .where('m.next_attempt_at', '<=', o.now)
-        .where('m.attempt_count', o.kind === 'first' ? '=' : '>', ZERO)
-        .orderBy('m.next_attempt_at')
-        .limit(o.limit);
-      if (o.excludeSubscriptions.length) due = due.where('m.subscription_uuid', 'not in', [...o.excludeSubscriptions]);
-      // PostgreSQL: concurrent workers skip rows another is claiming instead of waiting on them.
-      return lockForUpdate(due, database.dialect, { of: 'm', skipLocked: true });
-    })
-    .updateTable('webhook_messages')
-    .set({ locked_by: o.workerId, locked_until: leaseEnd, next_attempt_at: leaseEnd })
-    .where('id', 'in', (qb) => qb.selectFrom('due').select('due.id'))
-    .where('status', '=', 'pending')
-    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'])
-    .execute();
-  if (claimed.length === 0) return [];
-  const subs = await db
-    .selectFrom('webhook_subscriptions')
-    .select(['uuid', 'url', 'status'])
-    .where('uuid', 'in', [...new Set(claimed.map((c) => c.subscription_uuid))])
-    .execute();
-  const activeUrl = new Map(subs.filter((s) => s.status === 'active').map((s) => [s.uuid, s.url]));
-  // Disabled between the message's commit and this claim (or a row written before 0005): hold it.
-  const strays = claimed.filter((c) => !activeUrl.has(c.subscription_uuid)).map((c) => c.id);
-  if (strays.length) await releaseClaims(database, o.workerId, strays, o.now);
-  return claimed
-    .filter((c) => activeUrl.has(c.subscription_uuid))
-    .map((c) => ({ ...c, url: activeUrl.get(c.subscription_uuid)! }))
-    .sort((a, b) => a.created_at - b.created_at || a.id - b.id);
+  // Its lane too: nothing of it is due any more.
+  await db.deleteFrom('delivery_lanes').where('subscription_uuid', '=', uuid).execute();
 }
 
 /**
@@ -167,7 +136,8 @@ export async function claimDue(database: Database, o: ClaimOptions): Promise<Cla
  * schedule; null when another worker holds it right now.
  */
 export async function claimOne(database: Database, rowId: number, storeId: number, workerId: string, now: number, leaseMs: number): Promise<ClaimedMessage | null> {
-  const row = await database.kysely
+  const row = await atomically(database.kysely, async (db) => {
+    const claimed = await db
     .updateTable('webhook_messages')
     .set((eb) => ({
       locked_by: workerId,
@@ -182,6 +152,11 @@ export async function claimOne(database: Database, rowId: number, storeId: numbe
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
     .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'])
     .executeTakeFirst();
+    // If this process dies mid-attempt, the lease's end makes the message due again: its lane must say so.
+    const leaseEnd = now + leaseMs;
+    if (claimed) await lowerLanes(db, [{ subscriptionUuid: claimed.subscription_uuid, firstAt: claimed.attempt_count === 0 ? leaseEnd : null, retryAt: claimed.attempt_count > 0 ? leaseEnd : null }]);
+    return claimed;
+  });
   if (!row) return null;
   const sub = await database.kysely.selectFrom('webhook_subscriptions').select('url').where('uuid', '=', row.subscription_uuid).executeTakeFirst();
   return sub ? { ...row, url: sub.url } : null;
@@ -229,13 +204,17 @@ export async function extendLeases(database: Database, workerId: string, rowIds:
  */
 export async function releaseClaims(database: Database, workerId: string, rowIds: readonly number[], now: number): Promise<void> {
   if (rowIds.length === 0) return;
-  await database.kysely
-    .updateTable('webhook_messages')
-    .set({ locked_by: null, locked_until: null, status: REQUEUE_STATUS, next_attempt_at: requeueAt(now) })
-    .where('id', 'in', heldByWorker(database, workerId, rowIds, false))
-    .where('locked_by', '=', workerId)
-    .where('status', '=', 'pending')
-    .execute();
+  await inTransaction(database, async ({ db }) => {
+    const released = await db
+      .updateTable('webhook_messages')
+      .set({ locked_by: null, locked_until: null, status: REQUEUE_STATUS, next_attempt_at: requeueAt(now) })
+      .where('id', 'in', heldByWorker(database, workerId, rowIds, false))
+      .where('locked_by', '=', workerId)
+      .where('status', '=', 'pending')
+      .returning('subscription_uuid')
+      .execute();
+    await lowerLanesFromQueue(db, released.map((r) => r.subscription_uuid));
+  });
 }
 
 export interface AttemptRecord {
@@ -258,11 +237,40 @@ export type Outcome =
   /** 410 Gone: disable the subscription; the message is held until it is enabled again. */
   | { kind: 'gone'; reason: string };
 
+/** One outcome for recordOutcomes. */
+export interface OutcomeRecord {
+  attempt: AttemptRecord;
+  outcome: Outcome;
+}
+
+/**
+ * Records attempts and their outcomes in the caller's transaction (the outcome writer's batch),
+ * each only if `workerId` still holds its lease; returns, per record, whether it did. The lanes of
+ * retries scheduled are lowered once at the end, in subscription order, as every writer of lanes
+ * does (lanes.ts), so a batch and an order's transaction never wait on each other in a cycle.
+ */
+export async function recordOutcomes(db: Db, workerId: string, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+  const held: boolean[] = [];
+  const marks: LaneMark[] = [];
+  for (const r of records) {
+    const ok = await writeOutcome(db, workerId, r.attempt, r.outcome);
+    held.push(ok);
+    if (ok && r.outcome.kind === 'failed' && r.outcome.nextAttemptAt !== null) marks.push({ subscriptionUuid: r.attempt.subscriptionUuid, firstAt: null, retryAt: r.outcome.nextAttemptAt });
+  }
+  await lowerLanes(db, marks);
+  return held;
+}
+
 /**
  * Records one attempt and its outcome, if `workerId` still holds the lease. Returns false (and
  * writes nothing) when the lease was lost. Runs inside the caller's transaction.
  */
 export async function recordOutcome(db: Db, workerId: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
+  const [held] = await recordOutcomes(db, workerId, [{ attempt, outcome }]);
+  return held!;
+}
+
+async function writeOutcome(db: Db, workerId: string, attempt: AttemptRecord, outcome: Outcome): Promise<boolean> {
   const base = db.updateTable('webhook_messages').where('id', '=', attempt.rowId).where('locked_by', '=', workerId);
   const common = { attempt_count: attempt.attemptNumber, last_attempt_at: attempt.startedAt + attempt.durationMs, locked_by: null, locked_until: null };
   let updated;
@@ -324,7 +332,8 @@ export async function holdSubscription(db: Db, uuid: string, reason: string, now
  * Enabling again: held messages become pending, due at their creation time so they go out oldest
  * first, each with a fresh retry schedule (the receiver is back; its earlier failures don't count).
  */
-export async function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
+export function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
+  return atomically(db, async (db) => {
   await db.updateTable('webhook_subscriptions').set({ status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
   await db
     .updateTable('webhook_messages')
@@ -332,6 +341,8 @@ export async function releaseSubscription(db: Db, uuid: string, now: number): Pr
     .where('subscription_uuid', '=', uuid)
     .where('status', '=', 'held')
     .execute();
+  await lowerLanesFromQueue(db, [uuid]);
+  });
 }
 
 /**
@@ -339,14 +350,18 @@ export async function releaseSubscription(db: Db, uuid: string, now: number): Pr
  * disabled committed just after it was enabled (PostgreSQL, READ COMMITTED). The dispatcher runs
  * this now and then, so such a message waits a minute at most, without a lock on every change.
  */
-export async function releaseStrandedHeld(db: Db): Promise<number> {
-  const result = await db
-    .updateTable('webhook_messages')
-    .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
-    .where('status', '=', sql.lit('held'))
-    .where('subscription_uuid', 'in', db.selectFrom('webhook_subscriptions').select('uuid').where('status', '=', 'active'))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+export function releaseStrandedHeld(db: Db): Promise<number> {
+  return atomically(db, async (db) => {
+    const result = await db
+      .updateTable('webhook_messages')
+      .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
+      .where('status', '=', sql.lit('held'))
+      .where('subscription_uuid', 'in', db.selectFrom('webhook_subscriptions').select('uuid').where('status', '=', 'active'))
+      .returning('subscription_uuid')
+      .execute();
+    await lowerLanesFromQueue(db, result.map((r) => r.subscription_uuid));
+    return result.length;
+  });
 }
 
 /**
@@ -382,34 +397,25 @@ export async function recoverFailed(db: Db, storeId: number, uuid: string, since
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
-  const result = await db
-    .updateTable('webhook_messages')
-    // Requeued to a disabled subscription: held until it is enabled, like its other messages.
-    .set((eb) => ({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), schedule_base: eb.ref('attempt_count') }))
-    .where('store_id', '=', storeId)
-    .where('subscription_uuid', '=', uuid)
-    .where('status', '=', 'failed')
-    .where('created_at', '>=', since)
-    .where('created_at', '<=', until)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return atomically(db, async (db) => {
+    const result = await db
+      .updateTable('webhook_messages')
+      // Requeued to a disabled subscription: held until it is enabled, like its other messages.
+      .set((eb) => ({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), schedule_base: eb.ref('attempt_count') }))
+      .where('store_id', '=', storeId)
+      .where('subscription_uuid', '=', uuid)
+      .where('status', '=', 'failed')
+      .where('created_at', '>=', since)
+      .where('created_at', '<=', until)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) await lowerLanesFromQueue(db, [uuid]);
+    return Number(result.numUpdatedRows);
+  });
 }
 
 /** The earliest time a message becomes due, to sleep until then rather than poll blindly. */
-export async function nextDueAt(db: Db): Promise<number | null> {
-  // One min() per partial index: each is a single index probe even under a large backlog.
-  const [first, retry] = await Promise.all(
-    (['=', '>'] as const).map((op) =>
-      db
-        .selectFrom('webhook_messages')
-        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-        .where('status', '=', PENDING)
-        .where('attempt_count', op, ZERO)
-        .executeTakeFirst(),
-    ),
-  );
-  const times = [first?.at, retry?.at].filter((t): t is number => t !== null && t !== undefined).map(Number);
-  return times.length ? Math.min(...times) : null;
+export function nextDueAt(db: Db): Promise<number | null> {
+  return earliestLaneTime(db);
 }
 
 /**
@@ -418,7 +424,7 @@ export async function nextDueAt(db: Db): Promise<number | null> {
  * longer than the retention loses its oldest held messages; docs/webhooks.md).
  */
 export async function pruneFinished(db: Db, cutoff: number, batch: number): Promise<number> {
-  // One look-up each, on its partial index (literal statuses, see PENDING above).
+  // One look-up each, on its partial index (literal statuses: SQLite matches a partial index only to literals).
   let deleted = 0;
   for (const [status, column] of [['delivered', 'delivered_at'], ['failed', 'last_attempt_at'], ['held', 'created_at']] as const) {
     const old = db.selectFrom('webhook_messages').select('id').where('status', '=', sql.lit(status)).where(column, '<', cutoff).limit(batch);

@@ -26,6 +26,7 @@ const SCHEMA_TABLES = {
   webhook_messages: true,
   webhook_attempts: true,
   subscription_signing_keys: true,
+  delivery_lanes: true,
   store_events: true,
   dashboard_sessions: true,
   legacy_settings: true,

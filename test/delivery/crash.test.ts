@@ -1,10 +1,12 @@
 /**
  * Crash safety (SPEC §4 "nothing committed is ever lost, whatever process dies when"):
  * the real `storehook serve` process on SQLite is SIGKILLed while orders are being
- * created and deliveries to a slow receiver are in flight, and again while it is catching up
- * after the restart — then restarted on the same data directory. Every order
- * that committed reaches the receiver; a message arrives twice only if it was in flight at a
- * crash, and then always with the same webhook-id and the same bytes.
+ * created and deliveries to a stalled receiver are in flight with a backlog behind them, and again
+ * while it is catching up after the restart — then restarted on the same data directory. Every
+ * order that committed reaches the receiver; a message arrives twice only if it was in flight at a
+ * crash, then always with the same webhook-id and the same bytes, and never more of them per
+ * crash than the worker's delivery concurrency (issue #14 §7: a message holds its slot until its
+ * outcome is written, so a killed worker has at most that many unrecorded).
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,11 +17,15 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { openDatabase } from '../../src/db/connection.js';
 import { sleep, waitUntil } from '../helpers/engine.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/storehook.js');
-const MAX_IN_FLIGHT = 8;
+/** the worker's delivery concurrency: the bound on one crash's duplicates. */
+const CONCURRENCY = 8;
+/** per subscription: SUBSCRIPTIONS of them have more room than CONCURRENCY, so the worker's bound is the one that holds. */
+const PER_SUBSCRIPTION = 4;
+const SUBSCRIPTIONS = 3;
 
 interface Server {
   child: ChildProcess;
@@ -42,8 +48,11 @@ async function startServe(dataDir: string): Promise<Server> {
     STOREHOOK_ALLOW_TARGETS: '127.0.0.0/8',
     STOREHOOK_RETRY_BASE_MS: '100',
     STOREHOOK_LEASE_MS: '2000',
+    // longer than the test: a hung request ends only with its process
+    STOREHOOK_REQUEST_TIMEOUT_MS: '120000',
     STOREHOOK_RATE_LIMIT_PER_SECOND: '0',
-    STOREHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION: String(MAX_IN_FLIGHT),
+    STOREHOOK_DELIVERY_CONCURRENCY: String(CONCURRENCY),
+    STOREHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION: String(PER_SUBSCRIPTION),
     LOG_LEVEL: 'warn',
   });
   const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -103,11 +112,11 @@ const ORDER = {
 };
 
 /**
- * Creates orders with `parallel` clients until `stop()` says so; returns the ids answered 200
- * and how many requests got no answer (cut off by a kill: committed or not, we cannot tell).
+ * Creates orders with `parallel` clients until `stop()` says so, pushing the ids answered 200 to
+ * `ok` as they come; returns how many requests got no answer (cut off by a kill: committed or
+ * not, we cannot tell).
  */
-async function createOrders(server: Server, parallel: number, stop: () => boolean): Promise<{ ok: number[]; unanswered: number }> {
-  const ok: number[] = [];
+async function createOrders(server: Server, parallel: number, stop: () => boolean, ok: number[]): Promise<number> {
   let unanswered = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -124,40 +133,59 @@ async function createOrders(server: Server, parallel: number, stop: () => boolea
       }
     }),
   );
-  return { ok, unanswered };
+  return unanswered;
 }
 
-test('SIGKILL while creating, while delivering and while catching up loses no committed message', async () => {
+test('SIGKILL while creating, while delivering and while catching up loses no committed message, and re-sends at most the concurrency', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'storehook-crash-'));
   let receiverDelayMs = 0;
+  let stalled = false;
   const receiver: Receiver = await startReceiver(async () => {
+    // Stalled: the request stays open until the kill closes its socket.
+    if (stalled) return 'hang';
     if (receiverDelayMs) await sleep(receiverDelayMs);
     return { status: 200 };
   });
+  let answeredBeforeStall = 0;
+  const hung = () => receiver.requests.length - answeredBeforeStall;
   const killedAt: number[] = [];
   try {
-    // 1. First run: subscribe; a slow receiver; die while orders are being created and
-    //    deliveries are in flight at the same time.
+    // 1. First run: subscribe; a slow receiver, then a stalled one while orders keep coming, so
+    //    the kill finds every slot in flight and a backlog behind them (however fast or slow the
+    //    machine makes either side: a receiver that keeps up would leave nothing to catch up).
     receiverDelayMs = 200;
     let server = await startServe(dataDir);
     assert.ok(credentials, `first run prints the demo credentials:\n${server.output()}`);
-    const sub = await call<{ data: { uuid: string } }>(server, 'POST', '/webhooks', { topic: 'order.created', url: receiver.url });
-    assert.equal(sub.status, 200);
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const sub = await call<{ data: { uuid: string } }>(server, 'POST', '/webhooks', { topic: 'order.created', url: `${receiver.url}?sub=${i}` });
+      assert.equal(sub.status, 200);
+    }
     let stopCreating = false;
-    const creating = createOrders(server, 4, () => stopCreating);
-    await waitUntil('deliveries in flight while orders are being created', () => receiver.requests.length >= 24, 20_000);
+    const created: number[] = [];
+    const creating = createOrders(server, 4, () => stopCreating, created);
+    await waitUntil('deliveries while orders are being created', () => receiver.requests.length >= 24, 20_000);
+    // Requests already in the receiver finish; every later one hangs.
+    stalled = true;
+    answeredBeforeStall = receiver.requests.length;
+    await waitUntil(`${CONCURRENCY} deliveries hanging at the stalled receiver`, () => hung() >= CONCURRENCY, 20_000);
+    await waitUntil('a backlog behind them', () => created.length * SUBSCRIPTIONS >= receiver.requests.length + 24, 20_000);
+    assert.equal(hung(), CONCURRENCY, 'the worker never has more than its concurrency in flight');
     killedAt.push(await kill(server));
     stopCreating = true;
-    const phase1 = await creating;
-    assert.ok(phase1.ok.length >= 24);
+    const unanswered = await creating;
+    const phase1 = { ok: [...created], unanswered };
     assert.ok(phase1.unanswered > 0, 'the kill cut off creations in progress');
 
-    // 2. Restart and die again as soon as it starts catching up.
+    // 2. Restart and die again while catching up: the receiver still stalls, so the kill finds
+    //    the restarted worker's slots full of backlog (counted from before the restart: the
+    //    thread may start sending before the banner reaches us).
+    const before2 = receiver.requests.length;
     server = await startServe(dataDir);
     assert.doesNotMatch(server.output(), /API key:/, 'credentials are shown on the first run only');
-    const before2 = receiver.requests.length;
-    await waitUntil('catching up after the restart', () => receiver.requests.length > before2, 20_000);
+    await waitUntil(`${CONCURRENCY} deliveries of the backlog hanging after the restart`, () => receiver.requests.length - before2 >= CONCURRENCY, 20_000);
     killedAt.push(await kill(server));
+    assert.equal(receiver.requests.length - before2, CONCURRENCY, 'the restarted worker, too, never has more than its concurrency in flight');
+    stalled = false;
 
     // 3. Restart for good; a fast receiver; everything committed must arrive.
     receiverDelayMs = 0;
@@ -169,36 +197,40 @@ test('SIGKILL while creating, while delivering and while catching up loses no co
     for (const id of phase1.ok) assert.ok(committed.has(id), `order ${id} was answered 200 but is not stored`);
 
     const orderOf = (body: string) => (JSON.parse(body) as { data: { id: number } }).data.id;
+    /** one message per order and subscription. */
+    const messageOf = (r: ReceivedRequest) => `${r.path} order ${orderOf(r.body)}`;
+    const expected = [...committed].flatMap((id) => Array.from({ length: SUBSCRIPTIONS }, (_, i) => `/hook?sub=${i} order ${id}`));
     await waitUntil(
-      'every committed order delivered',
+      'every committed order delivered to every subscription',
       () => {
-        const got = new Set(receiver.requests.map((r) => orderOf(r.body)));
-        return [...committed].every((id) => got.has(id));
+        const got = new Set(receiver.requests.map(messageOf));
+        return expected.every((m) => got.has(m));
       },
       30_000,
       50,
     );
 
-    // Exactly one message id per order, the same bytes every time it came.
-    const byWebhookId = new Map<string, { order: number; body: string; arrivals: number[] }>();
-    const webhookIdOfOrder = new Map<number, string>();
+    // Exactly one message id per order and subscription, the same bytes every time it came.
+    const byWebhookId = new Map<string, { message: string; order: number; body: string; arrivals: number[] }>();
+    const webhookIdOfMessage = new Map<string, string>();
     for (const r of receiver.requests) {
       const id = String(r.headers['webhook-id']);
       const order = orderOf(r.body);
+      const message = messageOf(r);
       assert.ok(committed.has(order), `order ${order} was delivered but never committed`);
       const seen = byWebhookId.get(id);
       if (seen) {
-        assert.equal(seen.order, order);
+        assert.equal(seen.message, message);
         assert.equal(r.body, seen.body, 'a duplicate carries the same bytes');
         seen.arrivals.push(r.receivedAt);
       } else {
-        byWebhookId.set(id, { order, body: r.body, arrivals: [r.receivedAt] });
+        byWebhookId.set(id, { message, order, body: r.body, arrivals: [r.receivedAt] });
       }
-      const known = webhookIdOfOrder.get(order);
-      assert.ok(known === undefined || known === id, `order ${order} arrived under two webhook-ids: ${known} and ${id}`);
-      webhookIdOfOrder.set(order, id);
+      const known = webhookIdOfMessage.get(message);
+      assert.ok(known === undefined || known === id, `${message} arrived under two webhook-ids: ${known} and ${id}`);
+      webhookIdOfMessage.set(message, id);
     }
-    assert.equal(webhookIdOfOrder.size, committed.size);
+    assert.equal(webhookIdOfMessage.size, committed.size * SUBSCRIPTIONS);
 
     // Duplicates: only for messages in flight at a crash: sent before it and again after it,
     // never twice within one process's life, and at most the in-flight cap per crash.
@@ -207,12 +239,17 @@ test('SIGKILL while creating, while delivering and while catching up loses no co
     const lifeOf = (t: number) => lives.findIndex((end, i) => i > 0 && t <= end);
     for (const d of duplicated) {
       const perLife = d.arrivals.map(lifeOf);
-      assert.equal(new Set(perLife).size, perLife.length, `order ${d.order} was sent twice by one process (arrivals ${d.arrivals.join(', ')})`);
+      assert.equal(new Set(perLife).size, perLife.length, `${d.message} was sent twice by one process (arrivals ${d.arrivals.join(', ')})`);
     }
     for (const [i, k] of killedAt.entries()) {
       const resent = duplicated.filter((d) => d.arrivals.some((t) => lifeOf(t) === i + 1) && d.arrivals.some((t) => t > k));
-      assert.ok(resent.length <= MAX_IN_FLIGHT, `${resent.length} messages re-sent after crash ${i + 1}; at most ${MAX_IN_FLIGHT} can be in flight`);
+      assert.ok(resent.length <= CONCURRENCY, `${resent.length} messages re-sent after crash ${i + 1}; at most ${CONCURRENCY} (the concurrency) can be unrecorded`);
     }
+    // Those hanging at each kill were sent again: the bound is reached, not just respected.
+    for (const [i, k] of killedAt.entries()) {
+      assert.equal(duplicated.filter((d) => d.arrivals.some((t) => lifeOf(t) === i + 1) && d.arrivals.some((t) => t > k)).length, CONCURRENCY);
+    }
+
 
     // A clean stop; the database agrees: every message delivered, none locked.
     server.child.kill('SIGTERM');
@@ -220,7 +257,7 @@ test('SIGKILL while creating, while delivering and while catching up loses no co
     const database = await openDatabase({ dataDir });
     try {
       const rows = await database.kysely.selectFrom('webhook_messages').select(['status', 'locked_by', 'order_id']).execute();
-      assert.equal(rows.length, committed.size);
+      assert.equal(rows.length, committed.size * SUBSCRIPTIONS);
       assert.deepEqual(rows.filter((r) => r.status !== 'delivered' || r.locked_by !== null), []);
     } finally {
       await database.close();

@@ -12,6 +12,7 @@ import pino from 'pino';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard } from '../../src/delivery/network-guard.js';
+import { enqueueMessages } from '../../src/delivery/queue.js';
 import { newMessageId } from '../../src/delivery/signer.js';
 import { VERSION } from '../../src/version.js';
 import { forEachDialect } from '../helpers/database.js';
@@ -172,7 +173,7 @@ forEachDialect('fairness', (dialect) => {
         });
       }
     }
-    for (let i = 0; i < rows.length; i += 100) await e.database.kysely.insertInto('webhook_messages').values(rows.slice(i, i + 100)).execute();
+    for (let i = 0; i < rows.length; i += 100) await enqueueMessages(e.database.kysely, rows.slice(i, i + 100));
     const healthy = await healthyReceiver();
     await e.subscribe(healthy.url, 'order.created');
     // The backlog is being worked on (the poll found it)…

@@ -73,7 +73,7 @@ forEachDialect('410 Gone', (dialect) => {
     assert.equal((await e.api<{ data: { held_count: number } }>('GET', `/webhooks/${sg.uuid}`)).body.data.held_count, 0);
   });
 
-  test('410 also holds the messages this dispatcher had already claimed for that subscription', async () => {
+  test('410 also holds the messages this dispatcher had already claimed and sent for that subscription', async () => {
     const e = await engine(dialect, { dispatcher: false });
     let gone = true;
     let openGate!: () => void;
@@ -84,25 +84,25 @@ forEachDialect('410 Gone', (dialect) => {
       return { status: 410 };
     });
     const sg = await e.subscribe(g.url);
-    // Five messages are due before the dispatcher starts: it claims them in one batch, sends one
-    // (its cap is 1), keeps one waiting in memory under its lease and gives the rest back.
+    // Five messages are due before the dispatcher starts: it claims two (its cap) and sends both;
+    // the claim never takes more than the cap, so nothing waits in memory.
     for (let i = 0; i < 5; i++) await e.createOrder(`batch ${i}`);
     const errors: unknown[] = [];
-    const own = startOwnDispatcher(e, { retryBaseMs: 100, errors, maxInFlightPerSubscription: 1 });
+    const own = startOwnDispatcher(e, { retryBaseMs: 100, errors, maxInFlightPerSubscription: 2 });
     cleanups.push(() => own.close());
     own.dispatcher.start();
-    await g.waitFor(1);
-    await waitUntil('one waiting behind the one in flight', async () => (await e.messages(sg.uuid)).filter((m) => m.locked_by !== null).length >= 2);
+    await g.waitFor(2);
+    assert.equal((await e.messages(sg.uuid)).filter((m) => m.locked_by !== null).length, 2, 'a claim takes no more than the cap');
     openGate();
     await waitUntil('subscription disabled', async () => (await e.api<{ data: { status: string } }>('GET', `/webhooks/${sg.uuid}`)).body.data.status === 'disabled');
     await sleep(700);
-    assert.equal(g.requests.length, 1, 'claimed messages of a gone subscription are not sent after its 410');
+    assert.equal(g.requests.length, 2, 'nothing more is sent to a gone subscription after its 410');
     const held = await e.messages(sg.uuid);
     assert.ok(held.every((m) => m.status === 'held' && m.locked_by === null && m.next_attempt_at === null), 'they are given back and held, not kept locked');
 
     gone = false;
     assert.equal((await e.api('PATCH', `/webhooks/${sg.uuid}`, { status: 'active' })).status, 200);
-    await g.waitFor(6, 10_000);
+    await g.waitFor(7, 10_000);
     await waitUntil('all delivered', async () => (await e.messages(sg.uuid)).every((m) => m.status === 'delivered'));
     assert.equal(new Set(g.requests.map((q) => q.headers['webhook-id'])).size, 5);
     assert.deepEqual(errors, []);

@@ -15,7 +15,8 @@ import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender } from '../../src/delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import { OutcomeWriter } from '../../src/delivery/outcome-writer.js';
-import { claimDue, claimOne, extendLeases, recordOutcome, releaseClaims, type AttemptRecord, type ClaimedMessage, type Outcome } from '../../src/delivery/queue.js';
+import { claimDue } from '../../src/delivery/claim.js';
+import { claimOne, enqueueMessages, extendLeases, recordOutcome, releaseClaims, type AttemptRecord, type ClaimedMessage, type Outcome } from '../../src/delivery/queue.js';
 import { newMessageId } from '../../src/delivery/signer.js';
 import { VERSION } from '../../src/version.js';
 import { forEachDialect, freshDatabase, type Dialect } from '../helpers/database.js';
@@ -72,7 +73,9 @@ async function fixture(dialect: Dialect, url = 'http://127.0.0.1:9/hook'): Promi
       });
       const ids: number[] = [];
       for (let i = 0; i < rows.length; i += 200) {
-        const inserted = await db.insertInto('webhook_messages').values(rows.slice(i, i + 200)).returning('id').execute();
+        const chunk = rows.slice(i, i + 200);
+        await enqueueMessages(db, chunk);
+        const inserted = await db.selectFrom('webhook_messages').select('id').where('message_id', 'in', chunk.map((r) => r.message_id)).orderBy('id').execute();
         ids.push(...inserted.map((r) => Number(r.id)));
       }
       return ids;
@@ -80,8 +83,8 @@ async function fixture(dialect: Dialect, url = 'http://127.0.0.1:9/hook'): Promi
   };
 }
 
-const claimAs = (database: Database, workerId: string, now: number, leaseMs = 1000, limit = 10): Promise<ClaimedMessage[]> =>
-  claimDue(database, { workerId, now, leaseMs, limit, kind: 'first', excludeSubscriptions: [] });
+const claimAs = async (database: Database, workerId: string, now: number, leaseMs = 1000, limit = 10): Promise<ClaimedMessage[]> =>
+  (await claimDue(database, { workerId, now, leaseMs, limit, kind: 'first', perLane: limit, room: new Map() })).messages;
 
 function attemptOf(m: ClaimedMessage, startedAt: number, statusCode: number | null): AttemptRecord {
   return {
@@ -150,6 +153,31 @@ forEachDialect('leases', (dialect) => {
     assert.deepEqual(await snapshot(f.database, rowId!), afterB, 'the delivered outcome stands');
     const sub = await db.selectFrom('webhook_subscriptions').select(['status', 'disabled_reason']).where('uuid', '=', f.subscription).executeTakeFirstOrThrow();
     assert.deepEqual(sub, { status: 'active', disabled_reason: null }, 'a late 410 from a lost lease disables nothing');
+  });
+
+  test('an outcome batch (one statement on PostgreSQL) writes only what its worker holds, and lowers the lane of a retry', async () => {
+    const f = await fixture(dialect);
+    const ids = await f.insertMessages(3);
+    const t = Date.now();
+    const mine = await claimAs(f.database, 'worker-A', t, 1000);
+    assert.equal(mine.length, 3);
+    // The third one's lease ran out and B took it over.
+    await f.database.kysely.updateTable('webhook_messages').set({ locked_by: 'worker-B' }).where('id', '=', ids[2]!).execute();
+    const retryAt = t + 30_000;
+    const writer = new OutcomeWriter(f.database, 'worker-A');
+    const held = await Promise.all([
+      writer.record(attemptOf(mine[0]!, t, 200), { kind: 'delivered', at: t + 10 }),
+      writer.record(attemptOf(mine[1]!, t, 503), { kind: 'failed', nextAttemptAt: retryAt }),
+      writer.record(attemptOf(mine[2]!, t, 200), { kind: 'delivered', at: t + 10 }),
+    ]);
+    assert.deepEqual(held, [true, true, false]);
+    const [delivered, retrying, takenOver] = await Promise.all(ids.map((id) => snapshot(f.database, id)));
+    assert.deepEqual([delivered!.message.status, delivered!.message.delivered_at, delivered!.message.locked_by], ['delivered', t + 10, null]);
+    assert.deepEqual([retrying!.message.status, retrying!.message.next_attempt_at, retrying!.message.attempt_count], ['pending', retryAt, 1]);
+    assert.deepEqual([takenOver!.message.status, takenOver!.message.locked_by, takenOver!.attempts.length], ['pending', 'worker-B', 0]);
+    assert.deepEqual(retrying!.attempts.map((x) => [x.worker_id, x.attempt_number, x.status_code, x.response_body]), [['worker-A', 1, 503, 'from 503']]);
+    const lane = await f.database.kysely.selectFrom('delivery_lanes').select('next_retry_at').where('subscription_uuid', '=', f.subscription).executeTakeFirstOrThrow();
+    assert.ok(lane.next_retry_at !== null && Number(lane.next_retry_at) <= retryAt, 'the lane says the retry is due by then');
   });
 
   test('concurrent claims never hand the same message to two workers', async () => {

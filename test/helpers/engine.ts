@@ -13,6 +13,7 @@ import type { Database } from '../../src/db/connection.js';
 import type { AttemptResult } from '../../src/delivery/attempt.js';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { createSender, type Sender } from '../../src/delivery/http-sender.js';
+import { lowerLanesFromQueue } from '../../src/delivery/lanes.js';
 import { NetworkGuard, parseAllowList } from '../../src/delivery/network-guard.js';
 import type { ClaimedMessage } from '../../src/delivery/queue.js';
 import type { AttemptRow as StoredAttempt, MessageRow } from '../../src/db/schema.js';
@@ -53,6 +54,11 @@ export interface Engine {
   messages(subscriptionUuid: string): Promise<MessageRow[]>;
   /** the recorded attempts of one message row, in attempt order. */
   attempts(messageRowId: number): Promise<AttemptRow[]>;
+  /**
+   * Skips a waiting message's clock: due now (its lane too, as every write that makes a message due
+   * lowers it), optionally at a later attempt; wakes the dispatcher. Not while it is in flight.
+   */
+  dueNow(messageRowId: number, attemptCount?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,7 +73,7 @@ export function engineConfig(dataDir: string, databaseUrl: string | undefined, o
     dataDir,
     databaseUrl,
     allowTargets: parseAllowList('127.0.0.0/8'),
-    logLevel: 'silent',
+    logLevel: (process.env['TEST_LOG_LEVEL'] ?? 'silent') as Config['logLevel'],
     retryBaseMs: 100,
     rateLimitPerSecond: 0,
     requestTimeoutMs: 5000,
@@ -144,6 +150,19 @@ export async function startEngine(dialect: Dialect, options: EngineOptions = {})
         .orderBy('id')
         .execute();
       return rows.map((r) => ({ ...r, started_at: Number(r.started_at), duration_ms: Number(r.duration_ms) }));
+    },
+    async dueNow(messageRowId, attemptCount) {
+      await database.kysely.transaction().execute(async (db) => {
+        const moved = await db
+          .updateTable('webhook_messages')
+          .set({ next_attempt_at: Date.now(), ...(attemptCount === undefined ? {} : { attempt_count: attemptCount }) })
+          .where('id', '=', messageRowId)
+          .where('locked_by', 'is', null)
+          .returning('subscription_uuid')
+          .executeTakeFirstOrThrow();
+        await lowerLanesFromQueue(db, [moved.subscription_uuid]);
+      });
+      server.dispatcher?.wake();
     },
     async close() {
       if (closed) return;

@@ -47,8 +47,7 @@ forEachDialect('delivery log lines', (dialect) => {
 
     // The last attempt of one message: it fails for good.
     const [first] = await e.messages(sub.uuid);
-    await e.database.kysely.updateTable('webhook_messages').set({ attempt_count: 15, next_attempt_at: Date.now() }).where('id', '=', first!.id).execute();
-    e.server.dispatcher!.wake();
+    await e.dueNow(first!.id, 15);
     const forGood = await waitUntil('failed for good logged', () => log.lines().find((l) => l.level === WARN && /failed for good/.test(l.msg)));
     assert.equal(forGood.store, e.storeId);
     assert.equal(forGood.subscription, fingerprint);

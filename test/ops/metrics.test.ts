@@ -101,8 +101,7 @@ forEachDialect('failing subscriptions', (dialect) => {
     // The receiver recovers; one message is retried now and delivers.
     up = true;
     const [first] = await e.messages(failing.uuid);
-    await e.database.kysely.updateTable('webhook_messages').set({ next_attempt_at: Date.now() }).where('id', '=', first!.id).execute();
-    e.server.dispatcher!.wake();
+    await e.dueNow(first!.id);
     await waitUntil('the retry delivered', async () => (await e.messages(failing.uuid)).some((m) => m.status === 'delivered') || null);
     // Scrapes reuse database reads for a few seconds: poll until the cache has turned over.
     const after = await waitUntil('the subscription leaves the failing gauge', async () => {

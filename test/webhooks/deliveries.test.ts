@@ -9,6 +9,8 @@ import net from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { MessageStatus } from '../../src/db/schema.js';
+import { lowerLanesFromQueue } from '../../src/delivery/lanes.js';
+import { enqueueMessages } from '../../src/delivery/queue.js';
 import { whsecFromUuid } from '../../src/delivery/signer.js';
 import { renderMessageBody } from '../../src/webhooks/outbox.js';
 import { forEachDialect } from '../helpers/database.js';
@@ -65,12 +67,11 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
 
   const rowOf = (messageId: string) => h.database.kysely.selectFrom('webhook_messages').selectAll().where('message_id', '=', messageId).executeTakeFirstOrThrow();
 
-  /** Inserts a message as the outbox would have, in any state, at any time. */
+  /** Queues a message as the outbox would have (its lane too), in any state, at any time. */
   async function insertMessage(uuid: string, status: MessageStatus, createdAt: number, attempts = status === 'pending' ? 0 : 16): Promise<string> {
     const messageId = `msg_${Math.random().toString(36).slice(2).padEnd(27, '0').slice(0, 27)}`;
-    await h.database.kysely
-      .insertInto('webhook_messages')
-      .values({
+    await enqueueMessages(h.database.kysely, [
+      {
         message_id: messageId,
         store_id: h.storeId,
         subscription_uuid: uuid,
@@ -85,8 +86,8 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
         delivered_at: status === 'delivered' ? createdAt + 60_000 : null,
         locked_by: null,
         locked_until: null,
-      })
-      .execute();
+      },
+    ]);
     return messageId;
   }
 
@@ -96,10 +97,11 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
     const orders = [await createOrder(h), await createOrder(h), await createOrder(h)];
     const rows = await h.database.kysely.selectFrom('webhook_messages').selectAll().where('subscription_uuid', '=', sub.uuid).orderBy('id').execute();
     assert.deepEqual(rows.map((r) => r.order_id), orders);
-    // Spread them over known times: T0, T0+1h, T0+2h.
+    // Spread them over known times: T0, T0+1h, T0+2h (earlier than queued: their lane follows).
     for (const [i, r] of rows.entries()) {
       await h.database.kysely.updateTable('webhook_messages').set({ created_at: T0 + i * HOUR, next_attempt_at: T0 + i * HOUR }).where('id', '=', r.id).execute();
     }
+    await lowerLanesFromQueue(h.database.kysely, [sub.uuid]);
     const ids = rows.map((r) => r.message_id);
     const list = async (query = '') => {
       const res = await api(h, 'GET', `/api/v1/webhooks/${sub.uuid}/deliveries${query}`);
@@ -432,6 +434,8 @@ forEachDialect('webhooks API: recover with a running dispatcher', (dialect) => {
     });
     const moved = await h.database.kysely.updateTable('webhook_messages').set({ attempt_count: 15, next_attempt_at: Date.now() }).where('id', '=', row.id).where('locked_by', 'is', null).executeTakeFirst();
     assert.equal(Number(moved.numUpdatedRows), 1);
+    // Earlier than its lane says (the retry a minute away): the lane follows, as every write that makes a message due does.
+    await lowerLanesFromQueue(h.database.kysely, [sub.uuid]);
     h.dispatcher!.wake();
     await waitUntil('the message is failed', async () => (await h.database.kysely.selectFrom('webhook_messages').select('status').where('id', '=', row.id).executeTakeFirstOrThrow()).status === 'failed');
     const failedReq = receiver.requests.at(-1)!;

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StorehookClient } from '../../src/client/index.js';
-import { claimDue, pruneFinished, releaseStrandedHeld } from '../../src/delivery/queue.js';
+import { claimDue } from '../../src/delivery/claim.js';
+import { lowerLanesFromQueue } from '../../src/delivery/lanes.js';
+import { pruneFinished, releaseStrandedHeld } from '../../src/delivery/queue.js';
 import { forEachDialect } from '../helpers/database.js';
 import { perTestFixtures, sleep, verifyBoth, waitUntil, type Engine } from '../helpers/engine.js';
 
@@ -127,8 +129,8 @@ forEachDialect('held messages', (dialect) => {
     const on = await e.subscribe(r.url.replace('/hook', '/other'));
     assert.equal((await e.api('PATCH', `/webhooks/${off.uuid}`, { status: 'disabled' })).status, 200);
     for (let i = 0; i < 20; i++) await e.createOrder(`held ${i}`);
-    const claim = (workerId: string) =>
-      claimDue(e.database, { workerId, now: Date.now() + 1000, leaseMs: 10_000, limit: 100, kind: 'first', excludeSubscriptions: [] });
+    const claim = async (workerId: string) =>
+      (await claimDue(e.database, { workerId, now: Date.now() + 1000, leaseMs: 10_000, limit: 100, kind: 'first', perLane: 100, room: new Map() })).messages;
     const claimed = await claim('w1');
     assert.equal(claimed.length, 20);
     assert.ok(claimed.every((m) => m.subscription_uuid === on.uuid), 'only the active subscription’s messages');
@@ -136,6 +138,7 @@ forEachDialect('held messages', (dialect) => {
 
     // A message that was committed as pending just before its subscription was disabled.
     await e.database.kysely.updateTable('webhook_messages').set({ status: 'pending', next_attempt_at: Date.now() }).where('subscription_uuid', '=', off.uuid).execute();
+    await lowerLanesFromQueue(e.database.kysely, [off.uuid]);
     assert.deepEqual(await claim('w2'), [], 'not handed out for sending');
     assert.ok((await e.messages(off.uuid)).every((m) => m.status === 'held' && m.locked_by === null && m.next_attempt_at === null), 'held on the spot');
 

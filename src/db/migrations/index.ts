@@ -11,6 +11,7 @@ import { storeEventsSchema } from './0004-store-events.js';
 import { heldMessagesSchema } from './0005-held-messages.js';
 import { orderModelSchema } from './0006-order-model.js';
 import { faultsSchema } from './0007-faults.js';
+import { deliveryLanesSchema } from './0008-delivery-lanes.js';
 import { messageDeliveryFieldsSchema } from './0009-message-delivery-fields.js';
 import { catalogueSchema } from './0010-catalogue.js';
 import { signingKeysSchema } from './0011-signing-keys.js';
@@ -26,7 +27,7 @@ const ALL: Record<string, MigrationFactory> = {
   '0005-held-messages': heldMessagesSchema,
   '0006-order-model': orderModelSchema,
   '0007-faults': faultsSchema,
-  // 0008 is the delivery lanes (branch of the engine rewrite); 0009 does not depend on it.
+  '0008-delivery-lanes': deliveryLanesSchema,
   '0009-message-delivery-fields': messageDeliveryFieldsSchema,
   '0010-catalogue': catalogueSchema,
   '0011-signing-keys': signingKeysSchema,

@@ -1,0 +1,82 @@
+/**
+ * A batch of outcomes in ONE PostgreSQL statement (issue #14 §3): a round trip per batch instead
+ * of two per outcome plus BEGIN and COMMIT. The same rules as recordOutcomes (queue.ts), which
+ * SQLite and batches with a 410 in them still use:
+ *
+ * - each outcome is written only where `locked_by` is still this worker (invariant 2); the
+ *   statement returns the rows it wrote, so each caller learns whether its lease held;
+ * - the rows are locked in id order (`locked`), the order the lease heartbeat locks in, so the two
+ *   never deadlock (test/delivery/heartbeat-deadlock.test.ts);
+ * - a failed message with a retry left goes back `pending` at its retry time, or `held` while its
+ *   subscription is disabled; its lane is lowered in the same statement, lanes in subscription
+ *   order as every writer of lanes does (lanes.ts).
+ *
+ * All parts of a data-modifying WITH see one snapshot and run as one atomic statement, so no
+ * transaction is needed around it.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Schema } from '../db/schema.js';
+import type { OutcomeRecord } from './queue.js';
+
+/** Whether this batch can be written in one statement: a 410 also disables its subscription, which takes the general path. */
+export function fitsOneStatement(records: readonly OutcomeRecord[]): boolean {
+  return records.every((r) => r.outcome.kind !== 'gone');
+}
+
+/** Writes the batch (no 'gone' outcomes); returns, per record, whether its lease still held. */
+export async function recordOutcomesInOneStatement(db: Kysely<Schema>, workerId: string, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+  if (records.length === 0) return [];
+  const col = <T>(pick: (r: OutcomeRecord) => T): T[] => records.map(pick);
+  const a = (r: OutcomeRecord) => r.attempt;
+  const result = await sql<{ id: string | number }>`
+    with v as (
+      select * from unnest(
+        ${col((r) => a(r).rowId)}::bigint[], ${col((r) => a(r).attemptNumber)}::int[], ${col((r) => a(r).startedAt)}::bigint[],
+        ${col((r) => a(r).durationMs)}::bigint[], ${col((r) => a(r).statusCode)}::int[], ${col((r) => a(r).errorClass)}::text[],
+        ${col((r) => a(r).errorMessage)}::text[], ${col((r) => a(r).responseBody)}::text[], ${col((r) => r.outcome.kind)}::text[],
+        ${col((r) => (r.outcome.kind === 'delivered' ? r.outcome.at : null))}::bigint[],
+        ${col((r) => (r.outcome.kind === 'failed' ? r.outcome.nextAttemptAt : null))}::bigint[]
+      ) as v(id, attempt_number, started_at, duration_ms, status_code, error_class, error_message, response_body, kind, delivered_at, retry_at)
+    ),
+    locked as (
+      select m.id, m.store_id, m.subscription_uuid from webhook_messages m
+      where m.id in (select id from v) and m.locked_by = ${workerId}
+      order by m.id
+      for update
+    ),
+    upd as (
+      update webhook_messages m set
+        attempt_count = v.attempt_number,
+        last_attempt_at = v.started_at + v.duration_ms,
+        locked_by = null,
+        locked_until = null,
+        status = case
+          when v.kind = 'delivered' then 'delivered'
+          when v.retry_at is null then 'failed'
+          when s.status = 'active' then 'pending'
+          else 'held' end,
+        delivered_at = case when v.kind = 'delivered' then v.delivered_at else m.delivered_at end,
+        next_attempt_at = case when v.kind = 'failed' and s.status = 'active' then v.retry_at end
+      from v, locked, webhook_subscriptions s
+      where m.id = locked.id and v.id = m.id and s.uuid = m.subscription_uuid and m.locked_by = ${workerId}
+      returning m.id, m.store_id, m.subscription_uuid, m.status, m.next_attempt_at
+    ),
+    attempts as (
+      insert into webhook_attempts (message_row_id, store_id, attempt_number, started_at, duration_ms, status_code, error_class, error_message, response_body, worker_id)
+      select upd.id, upd.store_id, v.attempt_number, v.started_at, v.duration_ms, v.status_code, v.error_class, v.error_message, v.response_body, ${workerId}
+      from upd join v on v.id = upd.id
+      order by upd.id
+    ),
+    lanes as (
+      insert into delivery_lanes (subscription_uuid, next_first_at, next_retry_at)
+      select subscription_uuid, null, min(next_attempt_at) from upd
+      where status = 'pending' and next_attempt_at is not null
+      group by subscription_uuid
+      order by subscription_uuid
+      on conflict (subscription_uuid) do update set next_retry_at =
+        case when delivery_lanes.next_retry_at is null or excluded.next_retry_at < delivery_lanes.next_retry_at then excluded.next_retry_at else delivery_lanes.next_retry_at end
+    )
+    select id from upd`.execute(db);
+  const written = new Set(result.rows.map((r) => Number(r.id)));
+  return records.map((r) => written.has(r.attempt.rowId));
+}
