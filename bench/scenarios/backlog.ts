@@ -209,7 +209,7 @@ export const backlog = {
       },
       goals,
       notes: [
-        'Claim times come from inside the engine process (each Dispatcher claim, both its SQL statements), during the measured window only.',
+        'Claim times come from inside the engine process (each claim query the dispatcher makes, timed by its own onClaim hook; on SQLite serve in the dispatcher thread), during the measured window only.',
         '`retry attempts` = requests the dead endpoints received during the window: due retries competing with the new orders for delivery slots.',
         base.claimFirst.n === 0 ? 'The claim probe found no Dispatcher.claim method: claim times not measured.' : '',
       ].filter(Boolean),
