@@ -7,12 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { openDatabase } from './db/connection.js';
-import { Dispatcher } from './delivery/dispatcher.js';
-import { createSender } from './delivery/http-sender.js';
 import { NetworkGuard, parseAllowList } from './delivery/network-guard.js';
+import { dispatcherFor, senderFor } from './dispatcher-setup.js';
 import { loggerOptions } from './log.js';
-import { VERSION } from './version.js';
-import { signingKeyLookup } from './webhooks/signing-keys.js';
 import type { ThreadSettings, ToMain, ToWorker } from './dispatcher-thread.js';
 
 if (!parentPort) throw new Error('dispatcher-worker.ts runs only as a worker thread (dispatcher-thread.ts)');
@@ -27,26 +24,11 @@ const log = pino(loggerOptions(settings.logLevel), { write: (line: string) => po
 async function main(): Promise<void> {
   const c = settings.config;
   const database = await openDatabase({ databaseUrl: c.databaseUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, poolSize: 2 });
-  const sender = createSender({
-    guard: new NetworkGuard(parseAllowList(settings.allowTargets.join(','))),
-    connectTimeoutMs: c.connectTimeoutMs,
-    totalTimeoutMs: c.requestTimeoutMs,
-    userAgent: `storehook/${VERSION}`,
-  });
-  const dispatcher = new Dispatcher({
+  const sender = senderFor(c, new NetworkGuard(parseAllowList(settings.allowTargets.join(','))));
+  const dispatcher = dispatcherFor(c, {
     database,
     sender,
     workerId: settings.workerId,
-    concurrency: c.deliveryConcurrency,
-    maxInFlightPerSubscription: c.maxInFlightPerSubscription,
-    leaseMs: c.leaseMs,
-    pollIntervalMs: c.pollIntervalMs,
-    retryBaseMs: c.retryBaseMs,
-    retentionDays: c.retentionDays,
-    version: VERSION,
-    // Its own cache of the subscriptions' keys (10 s): a rotation made by the API thread reaches it
-    // within that, inside the rotation's overlap.
-    signingKeys: signingKeyLookup(database.kysely),
     log,
     onClaim: (kind, count, durationMs) => post({ type: 'claim', kind, count, durationMs }),
     // The body stays here: the metrics need who and how, not the bytes.

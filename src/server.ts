@@ -14,9 +14,10 @@ import type { Config } from './config.js';
 import { openDatabase, type Database, type Listener } from './db/connection.js';
 import { checkSqliteIntegrity } from './db/integrity.js';
 import { migrateToLatest } from './db/migrate.js';
-import { Dispatcher, type DispatcherHandle } from './delivery/dispatcher.js';
+import type { DispatcherHandle } from './delivery/dispatcher.js';
 import { ThreadedDispatcher } from './dispatcher-thread.js';
-import { createSender, type Sender } from './delivery/http-sender.js';
+import { dispatcherFor, senderFor } from './dispatcher-setup.js';
+import type { Sender } from './delivery/http-sender.js';
 import { NetworkGuard } from './delivery/network-guard.js';
 import { createLogger } from './log.js';
 import { VERSION } from './version.js';
@@ -33,7 +34,6 @@ import { withLegacyBridge } from './legacy/sink.js';
 import { WAKE_CHANNEL } from './db/channels.js';
 import { createOutbox } from './webhooks/outbox.js';
 import { webhookOperationsFor } from './webhooks/operations.js';
-import { signingKeyLookup } from './webhooks/signing-keys.js';
 import { webhooksRoutes } from './api/routes/webhooks.js';
 
 export interface RunningServer {
@@ -87,50 +87,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await migrateToLatest(database);
     const demoCredentials = options.seedDemo ? await ensureDemoStore(database) : null;
     const guard = new NetworkGuard(config.allowTargets);
-    sender = createSender({
-      guard,
-      connectTimeoutMs: config.connectTimeoutMs,
-      totalTimeoutMs: config.requestTimeoutMs,
-      userAgent: `storehook/${VERSION}`,
-    });
+    const s = senderFor(config, guard);
+    sender = s;
     // The legacy bridge rides on every order change: automatic POST + change log (src/legacy/sink.ts).
     const outbox = withLegacyBridge(createOutbox());
     const role = options.api ? (options.dispatcher ? 'serve' : 'api') : 'worker';
     const metrics = createMetrics(database, role, () => dispatcher?.inFlight ?? 0);
-    const threaded = options.dispatcher && (options.dispatcherThread ?? (options.api && database.dialect === 'sqlite'));
-    if (threaded) {
-      const thread = new ThreadedDispatcher({ config, workerId: newWorkerId(), log: log.child({ component: 'dispatcher' }), onClaim: metrics.onClaim, onAttempt: metrics.onAttempt });
-      dispatcher = thread;
-      outbox.onWake(() => thread.wake());
-      wake = database.listen(WAKE_CHANNEL, () => thread.wake(), log);
-      const ready = thread.ready();
-      thread.start();
-      // Fail loudly at start rather than serve with no delivery.
-      await ready;
-    } else if (options.dispatcher) {
-      dispatcher = new Dispatcher({
-        database,
-        sender,
-        workerId: newWorkerId(),
-        concurrency: config.deliveryConcurrency,
-        maxInFlightPerSubscription: config.maxInFlightPerSubscription,
-        leaseMs: config.leaseMs,
-        pollIntervalMs: config.pollIntervalMs,
-        retryBaseMs: config.retryBaseMs,
-        retentionDays: config.retentionDays,
-        version: VERSION,
-        signingKeys: signingKeyLookup(database.kysely),
-        log: log.child({ component: 'dispatcher' }),
-        onClaim: metrics.onClaim,
-        onAttempt: metrics.onAttempt,
-      });
-      const d = dispatcher;
+    if (options.dispatcher) {
+      // SQLite `serve`: in a thread of its own, off the API's event loop (dispatcher-thread.ts).
+      const threaded = options.dispatcherThread ?? (options.api && database.dialect === 'sqlite');
+      const hooks = { workerId: newWorkerId(), log: log.child({ component: 'dispatcher' }), onClaim: metrics.onClaim, onAttempt: metrics.onAttempt };
+      const d = threaded ? new ThreadedDispatcher({ config, ...hooks }) : dispatcherFor(config, { database, sender: s, ...hooks });
+      dispatcher = d;
       outbox.onWake(() => d.wake());
       // Commits of other processes (PostgreSQL); this process's own commits wake it through the outbox.
       wake = database.listen(WAKE_CHANNEL, () => d.wake(), log);
-      d.start();
+      if (d instanceof ThreadedDispatcher) {
+        const ready = d.ready();
+        d.start();
+        // Fail loudly at start rather than serve with no delivery.
+        await ready;
+      } else d.start();
     }
-    const s = sender;
     const d = dispatcher;
     if (options.api) {
       // One service for what the front ends do to messages; `wake` tells this process's
