@@ -8,14 +8,12 @@
  */
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
-import type { Kysely } from 'kysely';
-import type { Schema, SubscriptionRow } from '../db/schema.js';
+import type { SubscriptionRow } from '../db/schema.js';
 import type { AttemptSettings } from '../delivery/attempt.js';
 import { deliverNow as sendClaimed, type DeliverNowResult } from '../delivery/deliver-now.js';
 import type { Sender } from '../delivery/http-sender.js';
 import type { NetworkGuard } from '../delivery/network-guard.js';
 import { discardHeld, enqueueMessage, recoverFailed } from '../delivery/queue.js';
-import { heldCounts } from '../delivery/queue-views.js';
 import { newMessageId } from '../delivery/signer.js';
 import { renderMessageBody } from './outbox.js';
 import { inTransaction } from '../db/transaction.js';
@@ -72,8 +70,6 @@ export interface WebhookOperations {
   recover(storeId: number, uuid: string, window: RecoverWindow, now?: number): Promise<number>;
   /** Deletes (or, dry run, counts) the subscription's held messages created at or before `until`. */
   discardHeld(storeId: number, uuid: string, until: number, dryRun: boolean): Promise<number>;
-  /** Held messages per subscription uuid (absent: none). */
-  heldCounts(db: Kysely<Schema>, storeId: number, uuids: readonly string[]): Promise<Map<string, number>>;
   createSubscription(owner: SubscriptionOwner, input: NewSubscription): Promise<SavedSubscription>;
   /** Changes a subscription; enabling it again sends its held messages. */
   updateSubscription(storeId: number, uuid: string, patch: SubscriptionPatch, changedBy: string): Promise<SavedSubscription>;
@@ -123,7 +119,6 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
       return count;
     },
     discardHeld: (storeId, uuid, until, dryRun) => discardHeld(database.kysely, storeId, uuid, until, dryRun),
-    heldCounts: (db, storeId, uuids) => heldCounts(db, storeId, uuids),
     createSubscription: (owner, input) => createSubscription(database, policy, owner, input),
     async updateSubscription(storeId, uuid, patch, changedBy) {
       const saved = await updateSubscription(database, policy, storeId, uuid, patch, changedBy);

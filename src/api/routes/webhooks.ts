@@ -6,6 +6,7 @@ import { parseTimeParam } from '../query.js';
 import { errorResponses, Many, One, PageQuery } from '../schemas/common.js';
 import { CreateSubscriptionBody, Delivery, DeliveryDetail, DiscardHeldBody, DiscardHeldResult, MessageStatus, PatchSubscriptionBody, RecoverBody, RotatedSecret, RotateSecretBody, SavedSubscription, SendOutcome, Subscription, Topic } from '../../webhooks/contract.js';
 import type { Database } from '../../db/connection.js';
+import { heldCounts } from '../../delivery/queue-views.js';
 import { conflict, invalid } from '../../errors.js';
 import { isoTime, nowMs } from '../../time.js';
 import { uuidFingerprint } from '../../log.js';
@@ -51,7 +52,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   /** Subscriptions as the API shows them: with their held counts and how they sign. */
   const shown = async (storeId: number, rows: readonly SubscriptionRow[]) => {
     const uuids = rows.map((r) => r.uuid);
-    const [held, signing] = await Promise.all([webhooks.heldCounts(db, storeId, uuids), signingViews(db, storeId, uuids, nowMs())]);
+    const [held, signing] = await Promise.all([heldCounts(db, storeId, uuids), signingViews(db, storeId, uuids, nowMs())]);
     return rows.map((r) => renderSubscription(r, signing.get(r.uuid)!, held.get(r.uuid)));
   };
   /** A subscription as saved, with the secret or public key this request made: the only time a secret is shown. */
