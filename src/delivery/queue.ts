@@ -16,7 +16,7 @@
  * outcome writer writes its batch in id order, and the heartbeat skips rows being written, so a
  * heartbeat and an outcome batch on the same rows never wait on each other in a cycle.
  */
-import { sql, type Insertable, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysely';
 import type { Database } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
 import { inTransaction } from '../db/transaction.js';
@@ -385,15 +385,14 @@ export async function discardHeld(db: Db, storeId: number, uuid: string, until: 
  * retry schedule (held, if the subscription is disabled). With `dryRun` it only counts them.
  */
 export async function recoverFailed(db: Db, storeId: number, uuid: string, since: number, until: number, now: number, dryRun: boolean): Promise<number> {
+  // The dry run counts exactly the rows the real run requeues: one condition serves both.
+  const failedInWindow = (eb: ExpressionBuilder<Schema, 'webhook_messages'>) =>
+    eb.and([eb('store_id', '=', storeId), eb('subscription_uuid', '=', uuid), eb('status', '=', 'failed'), eb('created_at', '>=', since), eb('created_at', '<=', until)]);
   if (dryRun) {
     const row = await db
       .selectFrom('webhook_messages')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('store_id', '=', storeId)
-      .where('subscription_uuid', '=', uuid)
-      .where('status', '=', 'failed')
-      .where('created_at', '>=', since)
-      .where('created_at', '<=', until)
+      .where(failedInWindow)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -402,11 +401,7 @@ export async function recoverFailed(db: Db, storeId: number, uuid: string, since
       .updateTable('webhook_messages')
       // Requeued to a disabled subscription: held until it is enabled, like its other messages.
       .set((eb) => ({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), schedule_base: eb.ref('attempt_count') }))
-      .where('store_id', '=', storeId)
-      .where('subscription_uuid', '=', uuid)
-      .where('status', '=', 'failed')
-      .where('created_at', '>=', since)
-      .where('created_at', '<=', until)
+      .where(failedInWindow)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) > 0) await lowerLanesFromQueue(db, [uuid]);
     return Number(result.numUpdatedRows);
