@@ -118,6 +118,12 @@ describe('scale-out on PostgreSQL: 2 APIs, 3 workers', { skip: enabled ? false :
     return Number(row.n);
   };
 
+  /** Messages not yet recorded as delivered (pending, possibly under a dead worker's lease). */
+  const unfinishedCount = async (): Promise<number> => {
+    const row = await fresh.database.kysely.selectFrom('webhook_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '<>', 'delivered').executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+
   /** Every order in the database has reached every subscription. */
   const allDelivered = async (): Promise<boolean> => receiver.distinct >= (await orderCount()) * SUBSCRIPTIONS;
 
@@ -176,6 +182,10 @@ describe('scale-out on PostgreSQL: 2 APIs, 3 workers', { skip: enabled ? false :
     await victim.kill('SIGKILL');
     await creating;
     await waitFor(async () => receiver.distinct >= ((await orderCount()) - before) * SUBSCRIPTIONS, 300_000, () => `${receiver.distinct} messages after the kill`);
+    // The killed worker's last requests reached the receiver but were never recorded: they are sent
+    // again once its leases run out. Wait for that, so those re-sends count here (as duplicates)
+    // and cannot arrive during the next test as if they were its messages.
+    await waitFor(async () => (await unfinishedCount()) === 0, 120_000, () => 'every message recorded as delivered after the kill');
     assert.equal(receiver.distinct, ORDERS * SUBSCRIPTIONS);
     // Only deliveries in progress at the kill can repeat: requests open (at most the worker's
     // concurrency, 64) and answers received but not yet recorded (at most as many again).
