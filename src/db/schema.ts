@@ -197,7 +197,21 @@ export interface WebhookSubscriptionsTable {
   disabled_reason: string | null;
   created_at: number;
   updated_at: number;
+  /** Health (migration 0012): failed attempts since the last success. */
+  consecutive_failures: Generated<number>;
+  /** when the current run of failures started; null while healthy. */
+  failing_since: number | null;
+  last_failure_at: number | null;
+  /** the last success that ended a run of failures (a healthy subscription's successes write nothing). */
+  last_success_at: number | null;
+  /** the highest health announcement made for the current run: 0 none, 1–2 subscription.failing, 3 subscription.disabled. */
+  alert_level: Generated<number>;
+  disabled_at: number | null;
+  disabled_by: DisabledBy | null;
 }
+
+/** What disabled a subscription: the health sweep, a 410 answer, or a person (API, dashboard, legacy settings). */
+export type DisabledBy = 'failing' | 'gone' | 'operator';
 
 /** A subscription's own signing key (src/webhooks/signing-keys.ts); it signs until `expires_at`. */
 export interface SubscriptionSigningKeysTable {

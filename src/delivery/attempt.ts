@@ -48,6 +48,8 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
     errorClass: result.ok ? null : (result.errorClass ?? 'network_error'),
     errorMessage: result.ok ? null : (result.errorMessage ?? null),
     responseBody: result.responseBody ? result.responseBody.slice(0, RESPONSE_EXCERPT_BYTES) : null,
+    // A one-shot message (the test message) probes the URL: it leaves the subscription's health alone.
+    countsForHealth: message.max_attempts > 1,
   };
 
   let outcome: Outcome;

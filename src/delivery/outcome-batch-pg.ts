@@ -11,11 +11,17 @@
  *   subscription is disabled; its lane is lowered in the same statement, lanes in subscription
  *   order as every writer of lanes does (lanes.ts).
  *
+ * - the subscriptions' health counters (health-counters.ts) change with the outcomes actually
+ *   written (`upd`): per subscription the batch's last outcome decides, and a success writes
+ *   only a subscription that was failing, so a healthy one costs a probe and no write. Their rows
+ *   are locked in uuid order, before the lanes (the order the CTEs are listed and run in).
+ *
  * All parts of a data-modifying WITH see one snapshot and run as one atomic statement, so no
  * transaction is needed around it.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
+import { countsForHealth } from './health-counters.js';
 import type { OutcomeRecord } from './queue.js';
 
 /** Whether this batch can be written in one statement: a 410 also disables its subscription, which takes the general path. */
@@ -67,6 +73,7 @@ export async function recordOutcomesInOneStatement(db: Kysely<Schema>, workerId:
       from upd join v on v.id = upd.id
       order by upd.id
     ),
+    ${healthCtes(records)},
     lanes as (
       insert into delivery_lanes (subscription_uuid, next_first_at, next_retry_at)
       select subscription_uuid, null, min(next_attempt_at) from upd
@@ -79,4 +86,38 @@ export async function recordOutcomesInOneStatement(db: Kysely<Schema>, workerId:
     select id from upd`.execute(db);
   const written = new Set(result.rows.map((r) => Number(r.id)));
   return records.map((r) => written.has(r.attempt.rowId));
+}
+
+/** The health counters' part of the statement: the batch per subscription, then one UPDATE of the failing ones. */
+function healthCtes(records: readonly OutcomeRecord[]) {
+  const counted = records.filter(countsForHealth).map((r) => r.attempt.rowId);
+  return sql`
+    health_rows as (
+      select upd.subscription_uuid as uuid, v.kind, v.started_at,
+        max(case when v.kind = 'delivered' then v.started_at end) over (partition by upd.subscription_uuid) as ok_at
+      from upd join v on v.id = upd.id
+      where upd.id = any(${counted}::bigint[])
+    ),
+    health as (
+      select uuid, max(ok_at) as ok_at,
+        count(*) filter (where kind <> 'delivered' and (ok_at is null or started_at > ok_at)) as failures,
+        min(started_at) filter (where kind <> 'delivered' and (ok_at is null or started_at > ok_at)) as first_failure,
+        max(started_at) filter (where kind <> 'delivered') as last_failure
+      from health_rows group by uuid
+    ),
+    health_locked as (
+      select s.uuid from webhook_subscriptions s join health h on h.uuid = s.uuid
+      where h.failures > 0 or s.consecutive_failures > 0 or s.failing_since is not null
+      order by s.uuid
+      for update of s
+    ),
+    health_write as (
+      update webhook_subscriptions s set
+        consecutive_failures = case when h.ok_at is null then s.consecutive_failures + h.failures else h.failures end,
+        failing_since = case when h.failures = 0 then null when h.ok_at is null then coalesce(s.failing_since, h.first_failure) else h.first_failure end,
+        last_failure_at = case when h.last_failure is not null and (s.last_failure_at is null or s.last_failure_at < h.last_failure) then h.last_failure else s.last_failure_at end,
+        last_success_at = coalesce(h.ok_at, s.last_success_at)
+      from health h join health_locked l on l.uuid = h.uuid
+      where s.uuid = h.uuid
+    )`;
 }

@@ -20,7 +20,8 @@ import { sql, type ExpressionBuilder, type Insertable, type Kysely } from 'kysel
 import type { Database } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
 import { inTransaction } from '../db/transaction.js';
-import type { Schema, WebhookMessagesTable } from '../db/schema.js';
+import type { DisabledBy, Schema, WebhookMessagesTable } from '../db/schema.js';
+import { HEALTHY, recordHealth } from './health-counters.js';
 import { MAX_ATTEMPTS } from './schedule.js';
 import { JSON_CONTENT_TYPE } from './signer.js';
 import { earliestLaneTime, lowerLanes, lowerLanesFromQueue, type LaneKind, type LaneMark } from './lanes.js';
@@ -228,6 +229,8 @@ export interface AttemptRecord {
   errorClass: string | null;
   errorMessage: string | null;
   responseBody: string | null;
+  /** false: the attempt leaves its subscription's health as it is (the one-shot test message); default true. */
+  countsForHealth?: boolean;
 }
 
 export type Outcome =
@@ -257,6 +260,8 @@ export async function recordOutcomes(db: Db, workerId: string, records: readonly
     held.push(ok);
     if (ok && r.outcome.kind === 'failed' && r.outcome.nextAttemptAt !== null) marks.push({ subscriptionUuid: r.attempt.subscriptionUuid, firstAt: null, retryAt: r.outcome.nextAttemptAt });
   }
+  // Subscriptions before lanes, as every writer of both (health-counters.ts).
+  await recordHealth(db, records, held);
   await lowerLanes(db, marks);
   return held;
 }
@@ -309,16 +314,17 @@ async function writeOutcome(db: Db, workerId: string, attempt: AttemptRecord, ou
       worker_id: workerId,
     })
     .execute();
-  if (outcome.kind === 'gone') await holdSubscription(db, attempt.subscriptionUuid, outcome.reason, attempt.startedAt);
+  if (outcome.kind === 'gone') await holdSubscription(db, attempt.subscriptionUuid, outcome.reason, attempt.startedAt, 'gone');
   return true;
 }
 
 /**
  * Disables a subscription and holds its queued messages until it is enabled again. Messages a
  * worker is sending right now finish their attempt; their outcome holds them (recordOutcome).
+ * `by` records what disabled it (a person, a 410, the health sweep), `now` when.
  */
-export async function holdSubscription(db: Db, uuid: string, reason: string, now: number): Promise<void> {
-  await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_reason: reason, updated_at: now }).where('uuid', '=', uuid).execute();
+export async function holdSubscription(db: Db, uuid: string, reason: string, now: number, by: DisabledBy = 'operator'): Promise<void> {
+  await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_reason: reason, disabled_at: now, disabled_by: by, updated_at: now }).where('uuid', '=', uuid).execute();
   await db
     .updateTable('webhook_messages')
     .set({ status: 'held', next_attempt_at: null })
@@ -331,10 +337,13 @@ export async function holdSubscription(db: Db, uuid: string, reason: string, now
 /**
  * Enabling again: held messages become pending, due at their creation time so they go out oldest
  * first, each with a fresh retry schedule (the receiver is back; its earlier failures don't count).
+ * Its health starts afresh too, but `alert_level` stays: the health sweep sees a subscription that
+ * announced trouble and is no longer failing, and says it recovered (src/webhooks/health.ts).
  */
 export function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
   return atomically(db, async (db) => {
-  await db.updateTable('webhook_subscriptions').set({ status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
+  const { alert_level: _kept, ...fresh } = HEALTHY;
+  await db.updateTable('webhook_subscriptions').set({ ...fresh, status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
   await db
     .updateTable('webhook_messages')
     .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
