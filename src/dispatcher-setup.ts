@@ -9,12 +9,22 @@ import { Dispatcher, type DispatcherOptions } from './delivery/dispatcher.js';
 import { createSender, type Sender } from './delivery/http-sender.js';
 import type { NetworkGuard } from './delivery/network-guard.js';
 import { VERSION } from './version.js';
+import { HealthSweep, type HealthSweepOptions } from './webhooks/health.js';
 import { signingKeyLookup } from './webhooks/signing-keys.js';
 
 /** The settings both places have (the thread gets `Config` without its allow list, which is not cloneable). */
 export type DeliverySettings = Pick<
   Config,
-  'connectTimeoutMs' | 'requestTimeoutMs' | 'deliveryConcurrency' | 'maxInFlightPerSubscription' | 'leaseMs' | 'pollIntervalMs' | 'retryBaseMs' | 'retentionDays'
+  | 'connectTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'deliveryConcurrency'
+  | 'maxInFlightPerSubscription'
+  | 'leaseMs'
+  | 'pollIntervalMs'
+  | 'retryBaseMs'
+  | 'retentionDays'
+  | 'webhookDisableAfterMs'
+  | 'healthCheckIntervalMs'
 >;
 
 export function senderFor(settings: DeliverySettings, guard: NetworkGuard): Sender {
@@ -37,4 +47,15 @@ export function dispatcherFor(
     version: VERSION,
     signingKeys: signingKeyLookup(parts.database.kysely),
   });
+}
+
+/**
+ * The subscription health sweep (src/webhooks/health.ts) runs wherever a dispatcher runs, beside
+ * it: in the SQLite dispatcher thread (off the API's event loop, like the dispatcher's own
+ * housekeeping), in `serve` with a dispatcher on the main thread, and in every `worker` on
+ * PostgreSQL (several sweeping at once announce each change once: rows are taken `skip locked`).
+ * It wakes the dispatcher it sits beside for the messages it enqueues.
+ */
+export function healthSweepFor(settings: DeliverySettings, parts: { database: Database; log: HealthSweepOptions['log']; wake(): void }): HealthSweep {
+  return new HealthSweep({ database: parts.database, disableAfterMs: settings.webhookDisableAfterMs, intervalMs: settings.healthCheckIntervalMs, log: parts.log, wake: parts.wake });
 }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { openDatabase } from './db/connection.js';
 import { NetworkGuard, parseAllowList } from './delivery/network-guard.js';
-import { dispatcherFor, senderFor } from './dispatcher-setup.js';
+import { dispatcherFor, healthSweepFor, senderFor } from './dispatcher-setup.js';
 import { loggerOptions } from './log.js';
 import type { ThreadSettings, ToMain, ToWorker } from './dispatcher-thread.js';
 
@@ -34,12 +34,14 @@ async function main(): Promise<void> {
     // The body stays here: the metrics need who and how, not the bytes.
     onAttempt: (message, result) => post({ type: 'attempt', message: { ...message, body: '' }, result }),
   });
+  const health = healthSweepFor(c, { database, log, wake: () => dispatcher.wake() });
   const reportInFlight = setInterval(() => post({ type: 'inFlight', count: dispatcher.inFlight }), 500);
   port.on('message', (message: ToWorker) => {
     if (message.type === 'wake') dispatcher.wake();
     else if (message.type === 'stop') {
       clearInterval(reportInFlight);
       void (async () => {
+        await health.stop();
         await dispatcher.stop(message.graceMs);
         await sender.close();
         await database.close();
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
     }
   });
   dispatcher.start();
+  health.start();
   post({ type: 'ready' });
 }
 

@@ -16,7 +16,8 @@ import { checkSqliteIntegrity } from './db/integrity.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { DispatcherHandle } from './delivery/dispatcher.js';
 import { ThreadedDispatcher } from './dispatcher-thread.js';
-import { dispatcherFor, senderFor } from './dispatcher-setup.js';
+import { dispatcherFor, healthSweepFor, senderFor } from './dispatcher-setup.js';
+import type { HealthSweep } from './webhooks/health.js';
 import type { Sender } from './delivery/http-sender.js';
 import { NetworkGuard } from './delivery/network-guard.js';
 import { createLogger } from './log.js';
@@ -79,6 +80,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let sender: Sender | null = null;
   let wake: Listener | null = null;
   let dispatcher: DispatcherHandle | null = null;
+  // On the main thread only with a dispatcher there; the SQLite dispatcher thread runs its own (dispatcher-setup.ts).
+  let health: HealthSweep | null = null;
   let app: FastifyInstance | null = null;
   try {
     const integrity = await checkSqliteIntegrity(database, config.sqliteCheckMaxMb);
@@ -107,7 +110,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         d.start();
         // Fail loudly at start rather than serve with no delivery.
         await ready;
-      } else d.start();
+      } else {
+        d.start();
+        health = healthSweepFor(config, { database, log: hooks.log, wake: () => d.wake() });
+        health.start();
+      }
     }
     const d = dispatcher;
     if (options.api) {
@@ -164,6 +171,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       demoCredentials,
       async close() {
         await running.close();
+        await health?.stop();
         await dispatcher?.stop();
         await wake?.close();
         await s.close();
@@ -172,6 +180,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     };
   } catch (err) {
     await app?.close().catch(() => undefined);
+    await health?.stop();
     await dispatcher?.stop(0).catch(() => undefined);
     await wake?.close();
     await sender?.close().catch(() => undefined);

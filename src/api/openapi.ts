@@ -8,7 +8,7 @@
  */
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { isDeepStrictEqual } from 'node:util';
-import { CustomerMessage, OrderMessage, ProductMessage, StockItemMessage, TestMessage } from '../webhooks/contract.js';
+import { CustomerMessage, OrderMessage, ProductMessage, StockItemMessage, SubscriptionHealthMessage, TestMessage } from '../webhooks/contract.js';
 import { TEST_TOPIC, TOPICS, type TopicResource } from '../webhooks/topics.js';
 import { VERSION } from '../version.js';
 
@@ -153,13 +153,18 @@ const MESSAGE_OF_RESOURCE: Record<TopicResource, { schema: string; path: string 
   product: { schema: 'ProductMessage', path: 'products/{id}' },
   stock_item: { schema: 'StockItemMessage', path: 'stock-items/{id}' },
   customer: { schema: 'CustomerMessage', path: 'customers/{id}' },
+  subscription_health: { schema: 'SubscriptionHealthMessage', path: 'webhooks/{uuid}' },
 };
 
 function webhooksSection(): Record<string, PathItem> {
   const section: Record<string, PathItem> = {};
   for (const topic of TOPICS) {
     const { schema, path } = MESSAGE_OF_RESOURCE[topic.resource];
-    section[topic.name] = messageOperation(topic.name, `${topic.name}: ${topic.description}`, `\`data\` is the ${topic.resource.replace('_', ' ')} as GET /api/v1/${path} renders it, with the subscription's expands.`, schema);
+    const data =
+      topic.resource === 'subscription_health'
+        ? `\`data\` is the health of another subscription of the store (the one this is about never receives it), as GET /api/v1/${path} shows it in \`health\`, named by its non-secret \`reference\`, topic and URL: never its uuid, which is its signing key.`
+        : `\`data\` is the ${topic.resource.replace('_', ' ')} as GET /api/v1/${path} renders it, with the subscription's expands.`;
+    section[topic.name] = messageOperation(topic.name, `${topic.name}: ${topic.description}`, data, schema);
   }
   section[TEST_TOPIC] = messageOperation(TEST_TOPIC, `${TEST_TOPIC}: sent by POST /api/v1/webhooks/{uuid}/test`, 'Not subscribable; tried once.', 'TestMessage');
   return section;
@@ -186,6 +191,7 @@ export function swaggerOptions(): FastifyDynamicSwaggerOptions {
           ProductMessage: ProductMessage as object,
           StockItemMessage: StockItemMessage as object,
           CustomerMessage: CustomerMessage as object,
+          SubscriptionHealthMessage: SubscriptionHealthMessage as object,
           TestMessage: TestMessage as object,
         },
       },

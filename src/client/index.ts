@@ -58,6 +58,8 @@ import type {
   Signing,
   SigningChoice,
   Subscription,
+  SubscriptionHealth,
+  SubscriptionHealthData,
   Topic,
 } from '../webhooks/contract.js';
 import type {
@@ -146,6 +148,9 @@ export type {
   Signing,
   SigningChoice,
   Subscription,
+  SubscriptionHealth,
+  /** `data` of a subscription.failing, .disabled or .recovered message. */
+  SubscriptionHealthData,
 };
 export type TopicInfo = Static<typeof Topic>;
 /** The body of every webhook message (and of every `storehook listen` event): `{id, topic, created_at, data}`. */

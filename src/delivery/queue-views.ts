@@ -372,3 +372,29 @@ export async function failingSubscriptions(database: Database, limit: number): P
     .sort((a, b) => b.failingMessages - a.failingMessages || a.storeId - b.storeId || a.subscriptionUuid.localeCompare(b.subscriptionUuid));
   return { top: all.slice(0, limit), total: all.length };
 }
+
+export interface FailedAttemptSummary {
+  statusCode: number | null;
+  errorClass: string;
+}
+
+/**
+ * The last failed attempt of one subscription started at or after `since` (its `last_failure_at`),
+ * for the health announcements: read through the (store_id, started_at) index of webhook_attempts,
+ * so only the store's attempts since then are looked at.
+ */
+export async function lastFailedAttempt(db: Db, storeId: number, uuid: string, since: number): Promise<FailedAttemptSummary | null> {
+  const row = await db
+    .selectFrom('webhook_attempts as a')
+    .innerJoin('webhook_messages as m', 'm.id', 'a.message_row_id')
+    .select(['a.status_code', 'a.error_class'])
+    .where('a.store_id', '=', storeId)
+    .where('a.started_at', '>=', since)
+    .where('m.subscription_uuid', '=', uuid)
+    .where('a.error_class', 'is not', null)
+    .orderBy('a.started_at', 'desc')
+    .orderBy('a.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && row.error_class !== null ? { statusCode: row.status_code, errorClass: row.error_class } : null;
+}

@@ -43,6 +43,27 @@ export const Signing = Type.Object(
 );
 export type Signing = Static<typeof Signing>;
 
+export const SubscriptionHealth = Type.Object(
+  {
+    reference: Type.String({ description: 'sub# + the first 10 hex of sha256(uuid): the non-secret handle the subscription.* health messages, the logs and the metrics name it by' }),
+    state: Type.Union([Type.Literal('healthy'), Type.Literal('failing'), Type.Literal('disabled')], { description: 'failing: its last attempts failed and none succeeded since; disabled: see disabled_by' }),
+    consecutive_failures: Type.Integer({ minimum: 0, description: 'failed attempts since the last success (the test message does not count)' }),
+    failing_since: Type.Union([Time, Type.Null()], { description: 'start of the current run of failures; null when healthy' }),
+    last_failure_at: NullableTime,
+    last_success_at: Type.Union([Time, Type.Null()], { description: 'the success that last ended a run of failures (a healthy subscription\'s successes are not recorded here: see the success rates)' }),
+    disables_at: Type.Union([Time, Type.Null()], { description: 'when it will be disabled automatically if it keeps failing (webhookDisableAfterMs after failing_since); null when not failing or not active' }),
+    success_rate_1h: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'share of its attempts in the last hour that succeeded; null: no attempt' }),
+    success_rate_24h: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'the same over the last 24 hours' }),
+  },
+  { title: 'SubscriptionHealth', description: 'how its deliveries go (docs/webhooks.md, "Endpoint health")' },
+);
+export type SubscriptionHealth = Static<typeof SubscriptionHealth>;
+
+export const DisabledBy = Type.Union([Type.Literal('failing'), Type.Literal('gone'), Type.Literal('operator'), Type.Null()], {
+  title: 'DisabledBy',
+  description: 'what disabled it: failing (automatically, after failing for the disable time), gone (its receiver answered 410 Gone), operator (PATCH status, the dashboard or the legacy settings); null while active',
+});
+
 export const Subscription = Type.Object(
   {
     uuid: Type.String({ format: 'uuid', description: 'the id, and the key that signs every message' }),
@@ -52,6 +73,9 @@ export const Subscription = Type.Object(
     url: Type.String(),
     status: Type.Union([Type.Literal('active'), Type.Literal('disabled')], { description: 'a disabled subscription keeps receiving messages, held (not sent) until it is active again' }),
     disabled_reason: Type.Union([Type.String(), Type.Null()]),
+    disabled_at: Type.Union([Time, Type.Null()], { description: 'when it was disabled; null while active' }),
+    disabled_by: DisabledBy,
+    health: SubscriptionHealth,
     held_count: Type.Integer({ minimum: 0, description: 'messages held because the subscription is disabled; sent when it is enabled again, or discarded with POST /webhooks/{uuid}/held/discard' }),
     signing: Signing,
     created_at: Time,
@@ -152,6 +176,41 @@ const resourceMessage = <T extends TSchema>(title: string, data: T, example: str
     },
     { title },
   );
+/** What `data` of a subscription.failing, .disabled or .recovered message holds: never the uuid, which is its signing key. */
+export const SubscriptionHealthData = Type.Object(
+  {
+    subscription: Type.Object(
+      {
+        reference: Type.String({ description: 'sub# + the first 10 hex of sha256(uuid): a stable, non-secret handle, also shown by the API (`health.reference`), the dashboard and the logs' }),
+        topic: Type.String(),
+        url: Type.String(),
+        status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+      },
+      { description: 'the subscription this is about' },
+    ),
+    failing_since: Type.Union([Time, Type.Null()], { description: 'start of the current run of failed attempts; null when it is not failing' }),
+    consecutive_failures: Type.Integer({ minimum: 0 }),
+    last_failure_at: NullableTime,
+    last_error: Type.Union([Type.Object({ status_code: Type.Union([Type.Integer(), Type.Null()]), error_class: Type.String() }), Type.Null()], { description: 'the last failed attempt: its HTTP status (null: no answer) and error class' }),
+    last_success_at: Type.Union([Time, Type.Null()], { description: 'recovered: the success that ended the failures; null when it was enabled again and has not delivered since' }),
+    disables_at: Type.Union([Time, Type.Null()], { description: 'when it will be disabled if it keeps failing; null when not failing or already disabled' }),
+    disabled_at: NullableTime,
+    disabled_reason: Type.Union([Type.String(), Type.Null()]),
+  },
+  { title: 'SubscriptionHealthData' },
+);
+export type SubscriptionHealthData = Static<typeof SubscriptionHealthData>;
+
+export const SubscriptionHealthMessage = Type.Object(
+  {
+    id: MessageId,
+    topic: Type.Union([Type.Literal('subscription.failing'), Type.Literal('subscription.disabled'), Type.Literal('subscription.recovered')]),
+    created_at: Type.String({ format: 'date-time', description: 'when the health sweep noticed' }),
+    data: SubscriptionHealthData,
+  },
+  { title: 'SubscriptionHealthMessage' },
+);
+
 export const ProductMessage = resourceMessage('ProductMessage', Product, 'product.updated');
 export const StockItemMessage = resourceMessage('StockItemMessage', StockItem, 'stock_item.updated');
 export const CustomerMessage = resourceMessage('CustomerMessage', Customer, 'customer.created');
@@ -161,10 +220,10 @@ export const Topic = Type.Object(
     name: Type.String(),
     description: Type.String(),
     expands: Type.Array(Type.String()),
-    resource: Type.Union([Type.Literal('order'), Type.Literal('product'), Type.Literal('stock_item'), Type.Literal('customer')], { description: 'what `data` of its messages is' }),
+    resource: Type.Union([Type.Literal('order'), Type.Literal('product'), Type.Literal('stock_item'), Type.Literal('customer'), Type.Literal('subscription_health')], { description: 'what `data` of its messages is; subscription_health: another subscription of the store (SubscriptionHealthMessage)' }),
     example: Type.Object(
-      { id: MessageId, topic: Type.String(), created_at: Time, data: Type.Union([Order, Product, StockItem, Customer], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it' }) },
-      { title: 'TopicExample', description: 'a message of this topic, as OrderMessage, ProductMessage, StockItemMessage or CustomerMessage describe it' },
+      { id: MessageId, topic: Type.String(), created_at: Time, data: Type.Union([Order, Product, StockItem, Customer, SubscriptionHealthData], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it, or a subscription\'s health' }) },
+      { title: 'TopicExample', description: 'a message of this topic, as OrderMessage, ProductMessage, StockItemMessage, CustomerMessage or SubscriptionHealthMessage describe it' },
     ),
   },
   { title: 'Topic' },

@@ -2,12 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { SETTINGS, type Config } from '../config.js';
-import type { Subscription } from './contract.js';
+import type { Subscription, SubscriptionHealth } from './contract.js';
 import type { Database } from '../db/connection.js';
 import { lockRows } from '../db/dialect.js';
 import type { Schema, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { GuardError, NetworkGuard, ResolveError } from '../delivery/network-guard.js';
+import { HEALTHY } from '../delivery/health-counters.js';
 import { deleteMessagesOf, holdSubscription, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
@@ -22,11 +23,22 @@ export interface SubscriptionPolicy {
   maxSubscriptions: number;
   /** how long a replaced signing key keeps signing beside the new one (default: the setting's default, 24 h). */
   secretOverlapMs?: number;
+  /** how long a failing subscription fails before it is disabled (default: the setting's default, 5 days). */
+  disableAfterMs?: number;
 }
 
 /** The policy as the settings give it; `guard` is the sender's when there is one, so both allow the same targets. */
-export function subscriptionPolicy(config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions' | 'secretOverlapHours'>, guard = new NetworkGuard(config.allowTargets)): SubscriptionPolicy {
-  return { guard, httpsOnly: config.httpsOnly, maxSubscriptions: config.maxSubscriptions, secretOverlapMs: config.secretOverlapHours * 3_600_000 };
+export function subscriptionPolicy(
+  config: Pick<Config, 'allowTargets' | 'httpsOnly' | 'maxSubscriptions' | 'secretOverlapHours'> & Partial<Pick<Config, 'webhookDisableAfterMs'>>,
+  guard = new NetworkGuard(config.allowTargets),
+): SubscriptionPolicy {
+  return {
+    guard,
+    httpsOnly: config.httpsOnly,
+    maxSubscriptions: config.maxSubscriptions,
+    secretOverlapMs: config.secretOverlapHours * 3_600_000,
+    disableAfterMs: config.webhookDisableAfterMs ?? SETTINGS.webhookDisableAfterMs.default,
+  };
 }
 
 /** How long a replaced signing key keeps signing beside the new one under `policy`. */
@@ -63,8 +75,8 @@ export interface SavedSubscription {
   issued: IssuedKeys;
 }
 
-/** A subscription as the API shows it; `signing` from signingViews(), `heldCount` from heldCounts() (0 when absent). */
-export function renderSubscription(row: SubscriptionRow, signing: SigningView, heldCount = 0): Subscription {
+/** A subscription as the API shows it; `signing` from signingViews(), `heldCount` from heldCounts() (0 when absent), `health` from healthViews(). */
+export function renderSubscription(row: SubscriptionRow, signing: SigningView, health: SubscriptionHealth, heldCount = 0): Subscription {
   return {
     uuid: row.uuid,
     user_id: row.user_id,
@@ -73,6 +85,9 @@ export function renderSubscription(row: SubscriptionRow, signing: SigningView, h
     url: row.url,
     status: row.status,
     disabled_reason: row.disabled_reason,
+    disabled_at: row.disabled_at === null ? null : isoTime(row.disabled_at),
+    disabled_by: row.disabled_by,
+    health,
     held_count: heldCount,
     signing,
     created_at: isoTime(row.created_at),
@@ -168,6 +183,7 @@ export async function createSubscription(
       disabled_reason: null,
       created_at: now,
       updated_at: now,
+      ...HEALTHY,
     };
     await tx.db.insertInto('webhook_subscriptions').values(row).execute();
     const issued = input.signing ? await applySigningChoice(tx, row, input.signing, overlapOf(policy), now) : {};

@@ -9,11 +9,20 @@ import { CUSTOMER_EXPANDS, type Customer } from '../customers/contract.js';
 import type { CustomerTopic } from '../customers/topics.js';
 import { ORDER_EXPANDS, type Order } from '../orders/contract.js';
 import type { OrderTopic } from '../orders/topics.js';
+import type { SubscriptionHealthData } from './contract.js';
 
-export type Topic = OrderTopic | CatalogueTopic | CustomerTopic;
+/**
+ * The operational topics of endpoint health (src/webhooks/health.ts): about one of the store's
+ * subscriptions, delivered to the store's other subscriptions of the topic, never to the one
+ * they are about.
+ */
+export const HEALTH_TOPICS = ['subscription.failing', 'subscription.disabled', 'subscription.recovered'] as const;
+export type HealthTopic = (typeof HEALTH_TOPICS)[number];
+
+export type Topic = OrderTopic | CatalogueTopic | CustomerTopic | HealthTopic;
 /** What a topic's messages carry in `data`. */
-export type TopicResource = 'order' | 'product' | 'stock_item' | 'customer';
-export type TopicData = Order | Product | StockItem | Customer;
+export type TopicResource = 'order' | 'product' | 'stock_item' | 'customer' | 'subscription_health';
+export type TopicData = Order | Product | StockItem | Customer | SubscriptionHealthData;
 
 export interface TopicDefinition {
   name: Topic;
@@ -39,6 +48,9 @@ export const TOPICS: readonly TopicDefinition[] = [
   { name: 'stock_item.low', description: 'A stock item\'s balance dropped below its balance_alert (sent once per crossing, beside stock_item.updated).', resource: 'stock_item', expands: STOCK_ITEM_EXPANDS },
   { name: 'customer.created', description: 'A customer was created.', resource: 'customer', expands: CUSTOMER_EXPANDS },
   { name: 'customer.updated', description: 'A customer, or the groups they are in, changed.', resource: 'customer', expands: CUSTOMER_EXPANDS },
+  { name: 'subscription.failing', description: "Another of the store's subscriptions has been failing for a while (24 h, then a day before it is disabled). Never sent to the failing subscription itself.", resource: 'subscription_health', expands: [] },
+  { name: 'subscription.disabled', description: "Another of the store's subscriptions was disabled automatically (failing too long, or its receiver answered 410 Gone); its messages are held until it is enabled again.", resource: 'subscription_health', expands: [] },
+  { name: 'subscription.recovered', description: "Another of the store's subscriptions that was announced failing or disabled delivers again (or was enabled again).", resource: 'subscription_health', expands: [] },
 ];
 
 /**
@@ -162,7 +174,19 @@ const EXAMPLE_CUSTOMER: Customer = {
   newsletter: false,
 };
 
-const EXAMPLES: Record<TopicResource, TopicData> = { order: EXAMPLE_ORDER, product: EXAMPLE_PRODUCT, stock_item: EXAMPLE_STOCK_ITEM, customer: EXAMPLE_CUSTOMER };
+export const EXAMPLE_SUBSCRIPTION_HEALTH: SubscriptionHealthData = {
+  subscription: { reference: 'sub#3f9a0c51d2', topic: 'order.created', url: 'https://erp.example.com/hooks/storehook', status: 'active' },
+  failing_since: '2026-05-01T07:16:12.000+00:00',
+  consecutive_failures: 14,
+  last_failure_at: '2026-05-02T07:15:40.000+00:00',
+  last_error: { status_code: 503, error_class: 'http_status' },
+  last_success_at: null,
+  disables_at: '2026-05-06T07:16:12.000+00:00',
+  disabled_at: null,
+  disabled_reason: null,
+};
+
+const EXAMPLES: Record<TopicResource, TopicData> = { order: EXAMPLE_ORDER, product: EXAMPLE_PRODUCT, stock_item: EXAMPLE_STOCK_ITEM, customer: EXAMPLE_CUSTOMER, subscription_health: EXAMPLE_SUBSCRIPTION_HEALTH };
 
 export function exampleMessage(topic: string): MessageBody<TopicData> {
   const data = EXAMPLES[findTopic(topic)?.resource ?? 'order'];

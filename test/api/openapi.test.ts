@@ -153,7 +153,7 @@ forEachDialect('OpenAPI document of the whole server', (dialect) => {
       const op = doc.webhooks[topic]?.post;
       assert.ok(op, `no webhooks entry for ${topic}`);
       const resource = TOPICS.find((t) => t.name === topic)?.resource;
-      const body = resource === undefined ? 'TestMessage' : { order: 'OrderMessage', product: 'ProductMessage', stock_item: 'StockItemMessage', customer: 'CustomerMessage' }[resource];
+      const body = resource === undefined ? 'TestMessage' : { order: 'OrderMessage', product: 'ProductMessage', stock_item: 'StockItemMessage', customer: 'CustomerMessage', subscription_health: 'SubscriptionHealthMessage' }[resource];
       assert.deepEqual(op.requestBody.content['application/json'].schema, { $ref: `#/components/schemas/${body}` });
       const headers = op.parameters.filter((p: Json) => p.in === 'header').map((p: Json) => p.name).sort();
       assert.deepEqual(headers, sent, `${topic}: the documented headers are not the ones src/delivery/signer.ts sends`);

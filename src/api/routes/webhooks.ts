@@ -14,6 +14,8 @@ import { deliveryDetail, findMessage, listDeliveries, renderAttemptRecord, rende
 import type { WebhookOperations } from '../../webhooks/operations.js';
 import type { SubscriptionRow } from '../../db/schema.js';
 import { signingViews, type IssuedKeys } from '../../webhooks/signing-keys.js';
+import { healthViews } from '../../webhooks/health-view.js';
+import { SETTINGS } from '../../config.js';
 import { findSubscription, listSubscriptions, renderSubscription } from '../../webhooks/subscriptions.js';
 import { exampleMessage, TOPICS } from '../../webhooks/topics.js';
 
@@ -48,12 +50,14 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRoutesOptions> = 
   const { database, webhooks } = options;
   const db = database.kysely;
   const tags = ['webhooks'];
+  const disableAfterMs = webhooks.policy.disableAfterMs ?? SETTINGS.webhookDisableAfterMs.default;
 
   /** Subscriptions as the API shows them: with their held counts and how they sign. */
   const shown = async (storeId: number, rows: readonly SubscriptionRow[]) => {
     const uuids = rows.map((r) => r.uuid);
-    const [held, signing] = await Promise.all([heldCounts(db, storeId, uuids), signingViews(db, storeId, uuids, nowMs())]);
-    return rows.map((r) => renderSubscription(r, signing.get(r.uuid)!, held.get(r.uuid)));
+    const now = nowMs();
+    const [held, signing, health] = await Promise.all([heldCounts(db, storeId, uuids), signingViews(db, storeId, uuids, now), healthViews(db, storeId, rows, disableAfterMs, now)]);
+    return rows.map((r) => renderSubscription(r, signing.get(r.uuid)!, health.get(r.uuid)!, held.get(r.uuid)));
   };
   /** A subscription as saved, with the secret or public key this request made: the only time a secret is shown. */
   const saved = async (storeId: number, row: SubscriptionRow, issued: IssuedKeys) => ({ ...(await shown(storeId, [row]))[0]!, ...shownOnce(issued) });

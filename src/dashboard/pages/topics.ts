@@ -10,6 +10,7 @@ const RESOURCE: Record<TopicResource, { name: string; get: string }> = {
   product: { name: 'the product', get: 'GET /api/v1/products/{id}' },
   stock_item: { name: 'the stock item', get: 'GET /api/v1/stock-items/{id}' },
   customer: { name: 'the customer', get: 'GET /api/v1/customers/{id}' },
+  subscription_health: { name: "the health of another of the store's subscriptions (never its uuid)", get: 'GET /api/v1/webhooks/{uuid}' },
 };
 
 export function registerTopicPages(app: FastifyInstance, ctx: DashboardContext): void {
@@ -21,7 +22,7 @@ export function registerTopicPages(app: FastifyInstance, ctx: DashboardContext):
         <h2 id="${t.name}"><code>${t.name}</code></h2>
         <p>${t.description}</p>
         <p>Carries ${RESOURCE[t.resource].name}, as <code>${RESOURCE[t.resource].get}</code> returns it.</p>
-        <p>Allowed expands: ${t.expands.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`)}</p>
+        <p>Allowed expands: ${t.expands.length === 0 ? "none" : ""}${t.expands.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`)}</p>
         <p><a href="${path('subscriptions', 'new', { topic: t.name })}">Subscribe to ${t.name}</a></p>
         <details><summary>Example message</summary><pre>${JSON.stringify(exampleMessage(t.name), null, 2)}</pre></details>
       </section>`)}
