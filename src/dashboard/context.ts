@@ -7,6 +7,7 @@ import type { Schema } from '../db/schema.js';
 import { DomainError } from '../errors.js';
 import type { WebhookOperations } from '../webhooks/operations.js';
 import { html, type HtmlValue } from './html.js';
+import { healthBanner } from './health-banner.js';
 import { page, type Section } from './layout.js';
 import type { Flash, Session, SessionStore } from './sessions.js';
 
@@ -46,8 +47,8 @@ export interface RenderOptions {
 /** Sends a full page for the signed-in user, showing (and clearing) the pending flash message. */
 export async function render(ctx: DashboardContext, request: FastifyRequest, reply: FastifyReply, o: RenderOptions): Promise<FastifyReply> {
   const session = sessionOf(request);
-  const flash = await ctx.sessions.takeFlash(session);
-  const doc = page({ title: o.title, auth: session.auth, csrfToken: session.csrfToken, section: o.section, flash, body: o.body });
+  const [flash, banner] = await Promise.all([ctx.sessions.takeFlash(session), healthBanner(ctx.db, session.auth.storeId, session.auth.timezone)]);
+  const doc = page({ title: o.title, auth: session.auth, csrfToken: session.csrfToken, section: o.section, flash, banner, body: o.body });
   return reply.code(o.status ?? 200).type('text/html; charset=utf-8').send(doc.value);
 }
 

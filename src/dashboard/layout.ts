@@ -98,6 +98,8 @@ export interface PageOptions {
   csrfToken?: string;
   section?: Section;
   flash?: Flash | null;
+  /** shown above every page: the store's failing and automatically disabled subscriptions (health-banner.ts). */
+  banner?: HtmlValue;
   body: HtmlValue;
 }
 
@@ -141,6 +143,7 @@ export function page(o: PageOptions): SafeHtml {
 <a class="skip" href="#main">Skip to content</a>
 ${header}
 <main id="main">
+${o.banner ?? ''}
 ${flashBox(o.flash)}
 ${o.body}
 </main>

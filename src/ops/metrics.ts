@@ -11,6 +11,7 @@ import type { AttemptResult } from '../delivery/attempt.js';
 import type { ClaimedMessage, ClaimKind } from '../delivery/queue.js';
 import { uuidFingerprint } from '../log.js';
 import { failingSubscriptions, queueGauges, type FailingSubscriptions, type QueueGauges } from '../delivery/queue-views.js';
+import { subscriptionStateCounts, type SubscriptionStateCounts } from '../webhooks/health-view.js';
 
 /** Failing subscriptions listed one by one; the rest are only counted (bounded cardinality). */
 export const FAILING_SUBSCRIPTIONS_LISTED = 50;
@@ -129,6 +130,37 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
     registers: [registry],
     async collect() {
       failingTotal.set((await failing()).total);
+    },
+  });
+
+  // Subscription health (docs/webhooks.md, "Endpoint health"), from the shared database like the
+  // queue: the sweep that disables runs in whichever worker takes the row, so a per-process
+  // counter would be split between processes and lost on restart.
+  let statesCache: { at: number; value: SubscriptionStateCounts } | null = null;
+  const states = async () => {
+    const now = Date.now();
+    if (statesCache && now - statesCache.at < SCRAPE_CACHE_MS) return statesCache.value;
+    statesCache = { at: now, value: await subscriptionStateCounts(database.kysely) };
+    return statesCache.value;
+  };
+  const subscriptions = new Gauge({
+    name: 'storehook_subscriptions',
+    help: 'Subscriptions by health: healthy, failing (failed attempts and no success since), disabled (by anyone; see storehook_subscriptions_auto_disabled)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const s = await states();
+      for (const state of ['healthy', 'failing', 'disabled'] as const) subscriptions.set({ state }, s[state]);
+    },
+  });
+  const autoDisabled = new Gauge({
+    name: 'storehook_subscriptions_auto_disabled',
+    help: 'Subscriptions disabled automatically now, by cause: failing (failed for the disable time) or gone (the receiver answered 410); their messages are held',
+    labelNames: ['by'],
+    registers: [registry],
+    async collect() {
+      const s = await states();
+      for (const by of ['failing', 'gone'] as const) autoDisabled.set({ by }, s.autoDisabled[by]);
     },
   });
 

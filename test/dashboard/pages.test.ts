@@ -585,4 +585,38 @@ forEachDialect('dashboard pages', (dialect) => {
     const missing = await b.post(`/subscriptions/${uuid}/held/discard`, {}, { csrf: 'page' });
     assert.equal(missing.statusCode, 400);
   });
+  it('shows a banner on every page while subscriptions fail or were disabled automatically, and the health on the subscription page', async () => {
+    const healthy = await createViaForm(`${receiver.url}/healthy`);
+    assert.doesNotMatch((await b.get('/')).body, /data-health-banner/, 'no banner while all is well');
+    const failing = await createViaForm(`${receiver.url}/failing`);
+    const gone = await createViaForm(`${receiver.url}/gone`);
+    const now = Date.now();
+    const db = t.database.kysely;
+    await db.updateTable('webhook_subscriptions').set({ consecutive_failures: 9, failing_since: now - 3_600_000, last_failure_at: now - 60_000 }).where('uuid', '=', failing).execute();
+    await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_by: 'gone', disabled_at: now - 1000, disabled_reason: 'The receiver answered 410 Gone.', failing_since: now - 2000 }).where('uuid', '=', gone).execute();
+
+    for (const page of ['/', '/subscriptions', '/messages', '/topics', `/subscriptions/${healthy}`]) {
+      const res = await b.get(page);
+      assert.equal(res.statusCode, 200, page);
+      assert.match(res.body, /data-health-banner data-failing="1" data-disabled="1"/, page);
+      assert.match(textOf(res.body), /1 subscription failing, 1 subscription disabled automatically/, page);
+      assert.ok(res.body.includes(`href="/subscriptions/${failing}"`) && res.body.includes(`href="/subscriptions/${gone}"`), `${page}: links to both`);
+      assert.ok(!res.body.includes(`href="/subscriptions/${healthy}"><code>`), `${page}: the healthy one is not listed`);
+    }
+
+    const page = await b.get(`/subscriptions/${failing}`);
+    assert.match(page.body, /data-health-state="failing"/);
+    assert.match(page.body, /data-consecutive-failures="9"/);
+    const disablesAt = new Date(now - 3_600_000 + t.config.webhookDisableAfterMs).toISOString();
+    assert.ok(page.body.includes(`data-disables-at="${disablesAt.replace('Z', '+00:00')}"`) || page.body.includes(`data-disables-at="${disablesAt}"`), 'disables at failing_since + the disable time');
+    assert.match(page.body, /<dt>Delivered \(1 h\)<\/dt><dd><span class="muted" data-success-rate="none">no attempts<\/span>/);
+    const off = await b.get(`/subscriptions/${gone}`);
+    assert.match(off.body, /data-disabled-by="gone"/);
+    assert.match(textOf(off.body), /its receiver answered 410 Gone/);
+
+    // Enabled again and healthy: the banner goes.
+    await db.updateTable('webhook_subscriptions').set({ consecutive_failures: 0, failing_since: null }).where('uuid', '=', failing).execute();
+    assert.equal((await t.api('PATCH', `/webhooks/${gone}`, { status: 'active' })).status, 200);
+    assert.doesNotMatch((await b.get('/')).body, /data-health-banner/);
+  });
 });

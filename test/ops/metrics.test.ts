@@ -139,3 +139,27 @@ forEachDialect('failing subscriptions', (dialect) => {
     );
   });
 });
+
+forEachDialect('subscription health metrics', (dialect) => {
+  test('storehook_subscriptions by state and storehook_subscriptions_auto_disabled by cause, with no uuid in any label', async () => {
+    const e = await engine(dialect, { dispatcher: false });
+    const subs = [];
+    for (let i = 0; i < 4; i++) subs.push(await e.subscribe(`http://127.0.0.1:9/h${i}`));
+    const [, failing, byOperator, byHealth] = subs;
+    const now = Date.now();
+    await e.database.kysely.updateTable('webhook_subscriptions').set({ consecutive_failures: 3, failing_since: now - 5000, last_failure_at: now }).where('uuid', '=', failing!.uuid).execute();
+    assert.equal((await e.api('PATCH', `/webhooks/${byOperator!.uuid}`, { status: 'disabled' })).status, 200);
+    await e.database.kysely.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_by: 'failing', disabled_at: now, failing_since: now - 9000 }).where('uuid', '=', byHealth!.uuid).execute();
+
+    const text = await scrape(e);
+    const value = (name: string, labels: Record<string, string>) => find(text, name, labels)[0]?.value;
+    assert.deepEqual(
+      ['healthy', 'failing', 'disabled'].map((state) => value('storehook_subscriptions', { state })),
+      [1, 1, 2],
+      text.split('\n').filter((l) => l.startsWith('storehook_subscriptions')).join('\n'),
+    );
+    assert.equal(value('storehook_subscriptions_auto_disabled', { by: 'failing' }), 1);
+    assert.equal(value('storehook_subscriptions_auto_disabled', { by: 'gone' }), 0);
+    for (const s of subs) assert.ok(!text.includes(s.uuid), 'a uuid (the signing key) in the metrics');
+  });
+});

@@ -22,10 +22,13 @@ import { messagePath } from './overview.js';
 import { signingFacts } from './signing.js';
 import { recoverForm } from './recovery.js';
 import { uuidFingerprint } from '../../log.js';
+import type { SubscriptionHealth } from '../../webhooks/contract.js';
+import { healthView } from '../../webhooks/health-view.js';
 
 const SUBSCRIPTIONS_PER_PAGE = 50;
 const MESSAGES_PER_PAGE = 25;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** `97% (34 of 35 attempts)`: the share of attempts in the last 24 hours that delivered. */
 export function successRate(rate: SuccessRate | undefined): SafeHtml {
@@ -90,13 +93,26 @@ function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; e
   </form>`;
 }
 
-function facts(sub: SubscriptionRow, tz: string, held: number, signing: SigningView, rate?: SuccessRate): SafeHtml {
+/** Health on the subscription's page: failing since, failures in a row, when it will be disabled, who disabled it. */
+function healthFacts(sub: SubscriptionRow, tz: string, health: SubscriptionHealth, lastHour?: SuccessRate): SafeHtml {
+  const disabledBy = { failing: 'automatically: it had failed for the disable time', gone: 'automatically: its receiver answered 410 Gone', operator: 'by a person (API, dashboard or legacy settings)' };
+  return html`<dt>Health</dt><dd data-health-state="${health.state}">${statusBadge(health.state === 'healthy' ? 'active' : health.state === 'failing' ? 'retrying' : 'disabled', health.state)} <span class="muted">${health.reference}</span></dd>
+    ${health.failing_since
+      ? html`<dt>Failing since</dt><dd data-failing-since="${health.failing_since}">${timeTag(Date.parse(health.failing_since), tz)} · <span data-consecutive-failures="${health.consecutive_failures}">${health.consecutive_failures}</span> failed attempt${health.consecutive_failures === 1 ? '' : 's'} in a row</dd>`
+      : ''}
+    ${health.disables_at ? html`<dt>Disabled at</dt><dd data-disables-at="${health.disables_at}">${timeTag(Date.parse(health.disables_at), tz)} if it keeps failing (its messages are then held, not lost)</dd>` : ''}
+    ${sub.status === 'disabled' && sub.disabled_at !== null ? html`<dt>Disabled</dt><dd data-disabled-by="${sub.disabled_by ?? ''}">${timeTag(sub.disabled_at, tz)}, ${sub.disabled_by ? disabledBy[sub.disabled_by] : ''}</dd>` : ''}
+    <dt>Delivered (1 h)</dt><dd>${successRate(lastHour)}</dd>`;
+}
+
+function facts(sub: SubscriptionRow, tz: string, held: number, signing: SigningView, rate?: SuccessRate, health?: { view: SubscriptionHealth; lastHour?: SuccessRate | undefined }): SafeHtml {
   const expands = JSON.parse(sub.expands) as string[];
   return html`<dl class="facts">
     <dt>Receiver URL</dt><dd><code>${sub.url}</code></dd>
     <dt>Topic</dt><dd><code>${sub.topic}</code></dd>
     <dt>Expands</dt><dd>${expands.length ? expands.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`) : html`<span class="muted">none (the order only)</span>`}</dd>
     <dt>State</dt><dd>${statusBadge(sub.status)}${sub.disabled_reason ? html` ${sub.disabled_reason}` : ''}</dd>
+    ${health ? healthFacts(sub, tz, health.view, health.lastHour) : ''}
     <dt>Delivered (24 h)</dt><dd>${successRate(rate)}</dd>
     <dt>Held messages</dt><dd data-held-count="${held}">${held
       ? html`<a href="${subscriptionPath(sub.uuid, { status: 'held' })}#messages">${held}</a> — kept, not sent, while the subscription is disabled; enabling it sends them, oldest first`
@@ -152,7 +168,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
             return html`<tr>
               <td data-label="Topic"><a href="${subscriptionPath(s.uuid)}">${s.topic}</a></td>
               <td data-label="Receiver URL"><code>${s.url}</code></td>
-              <td data-label="State">${statusBadge(s.status)}</td>
+              <td data-label="State">${statusBadge(s.status)}${s.status === 'active' && s.failing_since !== null ? html` ${statusBadge('retrying', 'failing')}` : ''}</td>
               <td data-label="Delivered (24 h)">${successRate(rates.get(s.uuid))}</td>
               <td data-label="Failed or retrying" class="num">${n ? html`<a href="${subscriptionPath(s.uuid, { status: 'problems' })}">${n}</a>` : '0'}</td>
               <td data-label="Held" class="num">${h ? html`<a href="${subscriptionPath(s.uuid, { status: 'held' })}">${h}</a>` : '0'}</td>
@@ -207,12 +223,14 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const page = pageParam(request.query);
     const { search, raw, errors } = readMessageFilter(request.query, tz, false);
     const { rows, total, moreThan } = errors.length ? { rows: [], total: 0, moreThan: false } : await listMessages(ctx.db, storeId, { ...search, subscriptionUuid: sub.uuid }, page, MESSAGES_PER_PAGE, MESSAGES_COUNTED_UP_TO);
-    const [attempts, held, rates, problems] = await Promise.all([
+    const [attempts, held, rates, problems, hourRates] = await Promise.all([
       lastAttempts(ctx.db, storeId, rows.map((r) => r.id)),
       heldCounts(ctx.db, storeId, [sub.uuid]),
       successRates(ctx.db, storeId, now - DAY_MS, [sub.uuid]),
       problemCounts(ctx.db, storeId),
+      successRates(ctx.db, storeId, now - HOUR_MS, [sub.uuid]),
     ]);
+    const health = healthView(sub, ctx.config.webhookDisableAfterMs, hourRates.get(sub.uuid), rates.get(sub.uuid));
     const heldCount = held.get(sub.uuid) ?? 0;
     const failedCount = problems.get(sub.uuid)?.failed ?? 0;
     const filtered = Object.values(raw).some(Boolean);
@@ -224,7 +242,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
 
     const body = html`
       <h1>Subscription to <code>${sub.topic}</code></h1>
-      ${facts(sub, tz, heldCount, await signingOf(sub), rates.get(sub.uuid))}
+      ${facts(sub, tz, heldCount, await signingOf(sub), rates.get(sub.uuid), { view: health, lastHour: hourRates.get(sub.uuid) })}
       <div class="actions">
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'test')}">${csrfField(session.csrfToken)}<button type="submit">Send a test message</button></form>
         <form class="inline" method="post" action="${path('subscriptions', sub.uuid, 'status')}">${csrfField(session.csrfToken)}
