@@ -148,7 +148,6 @@ export class HealthSweep {
       .selectFrom('webhook_subscriptions')
       .select('uuid')
       .where((eb) => eb.or([eb('failing_since', 'is not', null), eb('alert_level', '>', 0)]))
-      .orderBy('uuid')
       .execute();
     const made: Announcement[] = [];
     for (const { uuid } of candidates) {
