@@ -11,7 +11,9 @@ import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness 
 const SPEC_TOPICS = ['order.created', 'order.updated', 'order.cancelled', 'order.completed', 'order.shipment_completed', 'order.payment_updated', 'order.comment_created'];
 // The catalogue's topics (issue #15); their messages are checked in test/catalogue/.
 const CATALOGUE_TOPICS = ['product.created', 'product.updated', 'product.deleted', 'stock_item.updated', 'stock_item.low', 'customer.created', 'customer.updated'];
-const ALL_TOPICS = [...SPEC_TOPICS, ...CATALOGUE_TOPICS];
+/** Endpoint health (issue #17 §1): about another subscription of the store; no expands. */
+const HEALTH_TOPICS = ['subscription.failing', 'subscription.disabled', 'subscription.recovered'];
+const ALL_TOPICS = [...SPEC_TOPICS, ...CATALOGUE_TOPICS, ...HEALTH_TOPICS];
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -53,6 +55,7 @@ forEachDialect('webhooks API: topic catalogue', (dialect) => {
       assert.ok(t.description.length > 10, `${t.name} has a real description`);
       // Every order topic carries the order, so every order expansion is allowed.
       if (t.resource === 'order') assert.deepEqual(t.expands, [...ORDER_EXPANDS], t.name);
+      else if (t.resource === 'subscription_health') assert.ok(HEALTH_TOPICS.includes(t.name) && t.expands.length === 0, t.name);
       else assert.ok(CATALOGUE_TOPICS.includes(t.name), `${t.name} carries a ${t.resource}`);
       assert.deepEqual(Object.keys(t.example).sort(), ['created_at', 'data', 'id', 'topic']);
       assert.equal(t.example.topic, t.name);
