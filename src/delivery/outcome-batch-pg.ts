@@ -16,11 +16,15 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import type { OutcomeRecord } from './queue.js';
+import { finishedChain, type OutcomeRecord } from './queue.js';
 
-/** Whether this batch can be written in one statement: a 410 also disables its subscription, which takes the general path. */
+/**
+ * Whether this batch can be written in one statement. A 410 also disables its subscription, and a
+ * keyed message that finished advances its chain under an advisory lock taken before anything is
+ * read (ordering.ts), which a CTE cannot order: both take the general path (recordOutcomeBatch).
+ */
 export function fitsOneStatement(records: readonly OutcomeRecord[]): boolean {
-  return records.every((r) => r.outcome.kind !== 'gone');
+  return records.every((r) => r.outcome.kind !== 'gone' && finishedChain(r) === null);
 }
 
 /** Writes the batch (no 'gone' outcomes); returns, per record, whether its lease still held. */

@@ -7,7 +7,7 @@
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
 import { fitsOneStatement, recordOutcomesInOneStatement } from './outcome-batch-pg.js';
-import { recordOutcomes, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
+import { recordOutcomeBatch, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
 
 interface Pending {
   attempt: AttemptRecord;
@@ -23,6 +23,8 @@ export class OutcomeWriter {
   constructor(
     private readonly database: Database,
     private readonly workerId: string,
+    /** a batch made blocked messages due (ordered delivery): claim again. */
+    private readonly onPromoted: () => void = () => {},
   ) {}
 
   /** Resolves true once committed, false if the lease had been lost (nothing written). */
@@ -51,9 +53,11 @@ export class OutcomeWriter {
   }
 
   /** PostgreSQL: one statement per batch, one round trip; otherwise one transaction. */
-  private write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
+  private async write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
     if (this.database.dialect === 'postgres' && fitsOneStatement(batch)) return recordOutcomesInOneStatement(this.database.kysely, this.workerId, batch);
-    return inTransaction(this.database, (tx) => recordOutcomes(tx.db, this.workerId, batch));
+    const result = await inTransaction(this.database, (tx) => recordOutcomeBatch(tx.db, this.workerId, batch));
+    if (result.promoted > 0) this.onPromoted();
+    return result.held;
   }
 
   /** Waits for everything queued so far to be written. */

@@ -351,7 +351,7 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
     assert.equal(req.headers['webhook-id'], delivery.id);
     assertSigned(req, sub.uuid);
     const body = JSON.parse(req.body);
-    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'topic']);
+    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
     assert.equal(body.id, delivery.id);
     assert.equal(body.topic, 'webhook.test');
     assert.equal(body.created_at, delivery.created_at);

@@ -54,7 +54,7 @@ forEachDialect('webhooks API: topic catalogue', (dialect) => {
       // Every order topic carries the order, so every order expansion is allowed.
       if (t.resource === 'order') assert.deepEqual(t.expands, [...ORDER_EXPANDS], t.name);
       else assert.ok(CATALOGUE_TOPICS.includes(t.name), `${t.name} carries a ${t.resource}`);
-      assert.deepEqual(Object.keys(t.example).sort(), ['created_at', 'data', 'id', 'topic']);
+      assert.deepEqual(Object.keys(t.example).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
       assert.equal(t.example.topic, t.name);
       assert.match(t.example.id, /^msg_[A-Za-z0-9_-]{27}$/, 'looks like a real message id');
       assert.match(t.example.created_at, ISO_WITH_OFFSET);

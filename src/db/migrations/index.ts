@@ -15,6 +15,7 @@ import { deliveryLanesSchema } from './0008-delivery-lanes.js';
 import { messageDeliveryFieldsSchema } from './0009-message-delivery-fields.js';
 import { catalogueSchema } from './0010-catalogue.js';
 import { signingKeysSchema } from './0011-signing-keys.js';
+import { orderingSchema } from './0013-ordering.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
@@ -31,6 +32,7 @@ const ALL: Record<string, MigrationFactory> = {
   '0009-message-delivery-fields': messageDeliveryFieldsSchema,
   '0010-catalogue': catalogueSchema,
   '0011-signing-keys': signingKeysSchema,
+  '0013-ordering': orderingSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
