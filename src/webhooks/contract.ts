@@ -86,7 +86,8 @@ export const PatchSubscriptionBody = Type.Object(
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
     signing: Type.Optional(SigningChoice),
-    ordering: Type.Optional({ ...SubscriptionOrdering, description: 'per_order → none sends the blocked messages at once; none → per_order orders the messages made from now on' }),
+    // per_order → none sends the blocked messages at once; none → per_order orders the messages made from then on (docs/webhooks.md).
+    ordering: Type.Optional(SubscriptionOrdering),
   },
   { additionalProperties: false, minProperties: 1, title: 'PatchSubscriptionBody' },
 );
