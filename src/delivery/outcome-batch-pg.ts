@@ -1,7 +1,7 @@
 /**
  * A batch of outcomes in ONE PostgreSQL statement (issue #14 §3): a round trip per batch instead
  * of two per outcome plus BEGIN and COMMIT. The same rules as recordOutcomes (queue.ts), which
- * SQLite and batches with a 410 in them still use:
+ * SQLite, batches with a 410 in them and outcomes that finish a message of ordered delivery use:
  *
  * - each outcome is written only where `locked_by` is still this worker (invariant 2); the
  *   statement returns the rows it wrote, so each caller learns whether its lease held;
@@ -19,12 +19,15 @@ import type { Schema } from '../db/schema.js';
 import { finishedChain, type OutcomeRecord } from './queue.js';
 
 /**
- * Whether this batch can be written in one statement. A 410 also disables its subscription, and a
- * keyed message that finished advances its chain under an advisory lock taken before anything is
- * read (ordering.ts), which a CTE cannot order: both take the general path (recordOutcomeBatch).
+ * A batch split into what one statement can write and the outcomes that finish a keyed message:
+ * those advance their chain under an advisory lock taken before anything is read (ordering.ts),
+ * which a CTE cannot order, so they take the general path (recordOutcomeBatch) and the other
+ * subscriptions' outcomes keep the one statement. Null when the batch has a 410 (it also disables
+ * its subscription): all of it takes the general path.
  */
-export function fitsOneStatement(records: readonly OutcomeRecord[]): boolean {
-  return records.every((r) => r.outcome.kind !== 'gone' && finishedChain(r) === null);
+export function splitForOneStatement(records: readonly OutcomeRecord[]): { oneStatement: OutcomeRecord[]; chained: OutcomeRecord[] } | null {
+  if (records.some((r) => r.outcome.kind === 'gone')) return null;
+  return { oneStatement: records.filter((r) => finishedChain(r) === null), chained: records.filter((r) => finishedChain(r) !== null) };
 }
 
 /** Writes the batch (no 'gone' outcomes); returns, per record, whether its lease still held. */

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
-import { fitsOneStatement, recordOutcomesInOneStatement } from './outcome-batch-pg.js';
+import { recordOutcomesInOneStatement, splitForOneStatement } from './outcome-batch-pg.js';
 import { recordOutcomeBatch, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
 
 interface Pending {
@@ -52,9 +52,26 @@ export class OutcomeWriter {
     this.flushing = null;
   }
 
-  /** PostgreSQL: one statement per batch, one round trip; otherwise one transaction. */
+  /**
+   * PostgreSQL: one statement per batch, one round trip; the outcomes that finish a message of
+   * ordered delivery (and every batch with a 410) in a transaction. SQLite: one transaction.
+   */
   private async write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
-    if (this.database.dialect === 'postgres' && fitsOneStatement(batch)) return recordOutcomesInOneStatement(this.database.kysely, this.workerId, batch);
+    const split = this.database.dialect === 'postgres' ? splitForOneStatement(batch) : null;
+    if (!split) return this.inTransaction(batch);
+    const held = new Map<OutcomeRecord, boolean>();
+    if (split.oneStatement.length) {
+      const written = await recordOutcomesInOneStatement(this.database.kysely, this.workerId, split.oneStatement);
+      split.oneStatement.forEach((r, i) => held.set(r, written[i]!));
+    }
+    if (split.chained.length) {
+      const written = await this.inTransaction(split.chained);
+      split.chained.forEach((r, i) => held.set(r, written[i]!));
+    }
+    return batch.map((r) => held.get(r)!);
+  }
+
+  private async inTransaction(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
     const result = await inTransaction(this.database, (tx) => recordOutcomeBatch(tx.db, this.workerId, batch));
     if (result.promoted > 0) this.onPromoted();
     return result.held;

@@ -94,7 +94,7 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
     async deliverNow(rowId, storeId) {
       const sent = await sendClaimed(database, sender, rowId, storeId, settings);
       // A retry scheduled, or (ordered delivery) the next message of its order made due.
-      if (sent.status === 'sent') wake();
+      if (sent.status === 'sent' && (sent.result.outcome.kind === 'failed' || sent.promoted > 0)) wake();
       return sent;
     },
     async sendTest(sub, at = now()) {

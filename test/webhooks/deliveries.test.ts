@@ -118,6 +118,7 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
       subscription_uuid: sub.uuid,
       topic: 'order.created',
       order_id: orders[0],
+      sequence: 1,
       status: 'pending',
       attempt_count: 0,
       created_at: '2026-03-01T12:00:00.000+00:00',
