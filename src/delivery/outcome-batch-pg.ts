@@ -16,7 +16,9 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { finishedChain, type OutcomeRecord } from './queue.js';
+import { lowerLanes } from './lanes.js';
+import { advanceChains, lockChains, type Chain } from './ordering.js';
+import { finishedChain, type OutcomeBatchResult, type OutcomeRecord } from './queue.js';
 
 /**
  * A batch split into what one statement can write and the outcomes that finish a keyed message:
@@ -86,4 +88,22 @@ export async function recordOutcomesInOneStatement(db: Kysely<Schema>, workerId:
     select id from upd`.execute(db);
   const written = new Set(result.rows.map((r) => Number(r.id)));
   return records.map((r) => written.has(r.attempt.rowId));
+}
+
+/**
+ * Outcomes that finish keyed messages (ordered delivery), in the caller's transaction, in a few
+ * round trips whatever their number: the chains' advisory locks first (ordering.ts: before
+ * anything is read), then the one-statement batch above, then each chain's next message promoted,
+ * then its lane lowered. Every record here is final, so the batch lowers no lane itself: lanes are
+ * locked last, after the blocked rows, as in recordOutcomeBatch.
+ */
+export async function recordChainedOutcomesInTransaction(tx: Kysely<Schema>, workerId: string, records: readonly OutcomeRecord[]): Promise<OutcomeBatchResult> {
+  const chains = records.map(finishedChain).filter((c): c is Chain => c !== null);
+  await lockChains(tx, chains);
+  const held = await recordOutcomesInOneStatement(tx, workerId, records);
+  const finished = records.filter((r, i) => held[i] && finishedChain(r) !== null);
+  const at = Math.max(0, ...finished.map((r) => r.attempt.startedAt + r.attempt.durationMs));
+  const promoted = await advanceChains(tx, finished.map((r) => finishedChain(r)!), at);
+  await lowerLanes(tx, promoted);
+  return { held, promoted: promoted.length };
 }

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
-import { recordOutcomesInOneStatement, splitForOneStatement } from './outcome-batch-pg.js';
+import { recordChainedOutcomesInTransaction, recordOutcomesInOneStatement, splitForOneStatement } from './outcome-batch-pg.js';
 import { recordOutcomeBatch, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
 
 interface Pending {
@@ -65,8 +65,9 @@ export class OutcomeWriter {
       split.oneStatement.forEach((r, i) => held.set(r, written[i]!));
     }
     if (split.chained.length) {
-      const written = await this.inTransaction(split.chained);
-      split.chained.forEach((r, i) => held.set(r, written[i]!));
+      const result = await inTransaction(this.database, (tx) => recordChainedOutcomesInTransaction(tx.db, this.workerId, split.chained));
+      if (result.promoted > 0) this.onPromoted();
+      split.chained.forEach((r, i) => held.set(r, result.held[i]!));
     }
     return batch.map((r) => held.get(r)!);
   }

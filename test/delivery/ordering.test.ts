@@ -11,6 +11,7 @@ import { it } from 'node:test';
 import pino from 'pino';
 import { claimDue } from '../../src/delivery/claim.js';
 import { DispatcherTimers } from '../../src/delivery/dispatcher-timers.js';
+import { recordChainedOutcomesInTransaction } from '../../src/delivery/outcome-batch-pg.js';
 import { enqueueMessages, newMessageRow, recordOutcomeBatch } from '../../src/delivery/queue.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { forEachDialect } from '../helpers/database.js';
@@ -205,8 +206,14 @@ forEachDialect('ordered delivery per order', (dialect) => {
     assert.deepEqual(errors, []);
   });
 
-  if (dialect === 'postgres') {
-    it('an enqueue still open when its chain head finishes: the outcome waits for it (chain lock), then promotes it', async () => {
+  // Both outcome paths: the general one (recordOutcomeBatch: SQLite, resend, 410 batches) and the
+  // dispatcher's on PostgreSQL (the one-statement batch inside the chain lock).
+  const writers = {
+    recordOutcomeBatch,
+    recordChainedOutcomesInTransaction,
+  };
+  if (dialect === 'postgres') for (const [writerName, write] of Object.entries(writers)) {
+    it(`an enqueue still open when its chain head finishes: the outcome waits for it (chain lock), then promotes it (${writerName})`, async () => {
       const e = await f.engine(dialect, { dispatcher: false });
       const receiver = await f.receiver();
       const sub = await subscribe(e, receiver.url, 'order.updated', 'per_order');
@@ -229,7 +236,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
       // The head's outcome, meanwhile: without the lock it would find nothing blocked (uncommitted) and promote nothing.
       const at = Date.now();
       const outcome = inTransaction(e.database, (tx) =>
-        recordOutcomeBatch(tx.db, 'w', [
+        write(tx.db, 'w', [
           { attempt: { rowId: head.id, storeId: head.store_id, subscriptionUuid: head.subscription_uuid, orderingKey: head.ordering_key, attemptNumber: 1, startedAt: at, durationMs: 1, statusCode: 200, errorClass: null, errorMessage: null, responseBody: null }, outcome: { kind: 'delivered', at } },
         ]),
       );
