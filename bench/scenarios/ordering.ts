@@ -193,7 +193,7 @@ export const ordering = {
       goals: [],
       notes: [
         'Same run, same database and worker; none and per_order alternate, each on its own 10 subscriptions.',
-        'per_order: every chain has a head and 4 blocked messages; each final outcome promotes the next in its transaction (on PostgreSQL through the transaction path, not the one-statement batch).',
+        'per_order: every chain has a head and 4 blocked messages; each final outcome promotes the next in its transaction (on PostgreSQL: the chain locks, the one-statement batch, the promotion, in one transaction).',
       ],
       data: { results, summary },
       svg,
