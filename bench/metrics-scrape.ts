@@ -36,7 +36,7 @@ try {
     .insertInto('webhook_subscriptions')
     .values(subs.map((uuid) => ({ uuid, store_id: store, user_id: user, topic: 'order.created', expands: '[]', url: `http://127.0.0.1:1/${uuid}`, status: 'active' as const, disabled_reason: null, created_at: now, updated_at: now })))
     .execute();
-  type Row = Omit<WebhookMessagesTable, 'id' | 'schedule_base' | 'content_type' | 'max_attempts'>;
+  type Row = Omit<WebhookMessagesTable, 'id' | 'schedule_base' | 'content_type' | 'max_attempts' | 'ordering_key' | 'sequence'>;
   let batch: Row[] = [];
   for (let i = 0; i < total; i++) {
     const round = Math.floor(i / SUBSCRIPTIONS);

@@ -70,7 +70,7 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const SCENARIO_IDS = ['throughput', 'latency', 'api', 'backlog', 'noisy', 'bullmq'] as const;
+const SCENARIO_IDS = ['throughput', 'latency', 'api', 'backlog', 'noisy', 'bullmq', 'ordering'] as const;
 
 async function loadScenario(id: string): Promise<Scenario> {
   switch (id) {
@@ -86,6 +86,8 @@ async function loadScenario(id: string): Promise<Scenario> {
       return (await import('./scenarios/noisy.js')).noisy;
     case 'bullmq':
       return (await import('./scenarios/bullmq.js')).bullmq;
+    case 'ordering':
+      return (await import('./scenarios/ordering.js')).ordering;
     default:
       throw new Error(`unknown scenario ${id}; choose from ${SCENARIO_IDS.join(', ')}`);
   }

@@ -190,6 +190,12 @@ export interface NewMessage {
   nextAttemptAt: number;
   attemptCount?: number;
   createdAt?: number;
+  /** the order it is about (default: its index + 1, one order per message). */
+  orderId?: number;
+  /** its chain, as the outbox keys the messages of an ordered subscription (`order:<id>`); default none. */
+  orderingKey?: string;
+  /** the body's `sequence` (default 1). */
+  sequence?: number;
 }
 
 /**
@@ -205,10 +211,12 @@ function messageRow(template: MessageTemplate, storeId: number, m: NewMessage, o
     storeId,
     subscriptionUuid: m.subscription,
     topic: TOPIC,
-    orderId,
-    body: renderMessageBody(id, TOPIC, createdAt, template.data),
+    orderId: m.orderId ?? orderId,
+    body: renderMessageBody(id, TOPIC, createdAt, template.data, m.sequence ?? 1),
     createdAt,
     dueAt: m.nextAttemptAt,
+    orderingKey: m.orderingKey ?? null,
+    sequence: m.sequence ?? 1,
   });
   return { ...row, schedule_base: 0, attempt_count: attempts, last_attempt_at: attempts > 0 ? createdAt : null };
 }

@@ -10,6 +10,9 @@ export { CATALOGUE_TOPICS, type CatalogueTopic } from './topics.js';
 export interface ResourceEvent {
   storeId: number;
   topic: string;
+  /** which resource the event is about, e.g. 'product' and its id: its messages' `sequence` counts per resource. */
+  resource: 'product' | 'stock_item' | 'customer';
+  resourceId: number;
   /** the resource as the API shows it with these expands, read inside the change's transaction. */
   render(db: Tx['db'], expands: readonly string[]): Promise<unknown>;
 }

@@ -32,6 +32,8 @@ function productEvent(storeId: number, topic: 'product.created' | 'product.updat
   return {
     storeId,
     topic,
+    resource: 'product',
+    resourceId: productId,
     async render(db, expands) {
       const parts = await loadProduct(db, storeId, productId, expands as ProductExpand[]);
       if (!parts) throw new Error(`product ${productId} vanished inside its own transaction`);
@@ -209,7 +211,7 @@ export async function deleteProduct(ctx: CatalogueContext, productId: number): P
     const now = await commitStamp(tx, ctx.storeId);
     // The message shows the product as it was; its variations and stock items go with it (cascade).
     await tx.db.deleteFrom('products').where('store_id', '=', ctx.storeId).where('id', '=', productId).execute();
-    const gone: ResourceEvent = { storeId: ctx.storeId, topic: 'product.deleted', render: async (_db, expands) => renderProduct(parts, expands as ProductExpand[]) };
+    const gone: ResourceEvent = { storeId: ctx.storeId, topic: 'product.deleted', resource: 'product', resourceId: productId, render: async (_db, expands) => renderProduct(parts, expands as ProductExpand[]) };
     await ctx.sink.publishResources(tx, [gone], now);
   });
 }

@@ -37,6 +37,8 @@ export function stockItemEvent(storeId: number, topic: 'stock_item.updated' | 's
   return {
     storeId,
     topic,
+    resource: 'stock_item',
+    resourceId: item.id,
     async render(db, expands) {
       const out = renderStockItem(item);
       if ((expands as readonly string[]).includes('product' satisfies StockItemExpand)) {

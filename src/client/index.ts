@@ -60,6 +60,7 @@ import type {
   Subscription,
   SubscriptionHealth,
   SubscriptionHealthData,
+  SubscriptionOrdering,
   Topic,
 } from '../webhooks/contract.js';
 import type {
@@ -152,8 +153,14 @@ export type {
   /** `data` of a subscription.failing, .disabled or .recovered message. */
   SubscriptionHealthData,
 };
+/** 'none' or 'per_order' (one message at a time per order, or per product, stock item, customer). */
+export type WebhookOrdering = Static<typeof SubscriptionOrdering>;
 export type TopicInfo = Static<typeof Topic>;
-/** The body of every webhook message (and of every `storehook listen` event): `{id, topic, created_at, data}`. */
+/**
+ * The body of every webhook message: `{id, topic, created_at, sequence, data}`; `sequence` counts per
+ * resource (drop a message whose sequence is below one you have). A `storehook listen` event has the
+ * same fields but `sequence`.
+ */
 export type { MessageBody as WebhookMessage } from '../webhooks/topics.js';
 export type SendResult = Static<typeof SendOutcome>;
 

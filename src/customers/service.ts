@@ -72,6 +72,8 @@ function customerEvent(storeId: number, topic: CustomerTopic, customerId: number
   return {
     storeId,
     topic,
+    resource: 'customer',
+    resourceId: customerId,
     async render(db, expands) {
       const row = await findCustomer(db, storeId, customerId);
       if (!row) throw new Error(`customer ${customerId} vanished inside its own transaction`);

@@ -46,7 +46,7 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;marg
 dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}
 @media (max-width:40rem){dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}}
 .status{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85rem;font-weight:600;border:1px solid currentColor;white-space:nowrap}
-.s-delivered,.s-active{color:var(--ok)}.s-failed,.s-disabled{color:var(--bad)}.s-retrying{color:var(--warn)}.s-pending,.s-held{color:var(--muted)}
+.s-delivered,.s-active{color:var(--ok)}.s-failed,.s-disabled{color:var(--bad)}.s-retrying{color:var(--warn)}.s-pending,.s-held,.s-blocked{color:var(--muted)}
 .flash{padding:.6rem .9rem;border-left:4px solid var(--accent);background:var(--soft);margin:0 0 1rem}
 .flash.ok{border-color:var(--ok)}.flash.error{border-color:var(--bad)}
 .problem{border:1px solid var(--bad);border-left-width:4px;padding:.6rem .9rem;margin:.75rem 0}

@@ -17,6 +17,7 @@ export const MESSAGE_FILTER_LABELS: Record<MessageFilter, string> = {
   retrying: 'Retrying',
   pending: 'Not delivered yet',
   held: 'Held (subscription disabled)',
+  blocked: 'Blocked (behind an earlier message of its order)',
   delivered: 'Delivered',
 };
 

@@ -7,7 +7,7 @@
  * advisory locks and cross-process wake-ups are not needed there: the helpers do nothing. On
  * PostgreSQL several processes share the database under READ COMMITTED, and they do the work.
  */
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Schema } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -77,6 +77,26 @@ export async function advisoryXactLock(tx: DialectQuery, key: AdvisoryKey): Prom
 export async function advisoryXactLockShared(tx: DialectQuery, key: AdvisoryKey): Promise<void> {
   if (tx.dialect !== 'postgres') return;
   await (typeof key === 'number' ? sql`select pg_advisory_xact_lock_shared(${key})` : sql`select pg_advisory_xact_lock_shared(${key[0]}, ${key[1]})`).execute(tx.db);
+}
+
+/**
+ * The dialect a Kysely instance (or a transaction of it) speaks, for queue code that is handed a
+ * bare connection and must still take a PostgreSQL-only lock.
+ */
+export function dialectOf(db: Kysely<Schema>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * Exclusive advisory locks, held until the transaction ends, on (classKey, hashtext(name)) for
+ * each name, taken in one round trip in ascending hash order, so two transactions locking
+ * overlapping sets never wait on each other in a cycle. Names that hash alike share a lock (which
+ * is only coarser, never wrong). SQLite: nothing to take.
+ */
+export async function advisoryXactLocksOnNames(db: Kysely<Schema>, classKey: number, names: readonly string[]): Promise<void> {
+  if (names.length === 0 || dialectOf(db) !== 'postgres') return;
+  // PostgreSQL evaluates a volatile target list after the ORDER BY, so the locks follow it.
+  await sql`select pg_advisory_xact_lock(${classKey}::int, h) from (select distinct hashtext(n) as h from unnest(${[...new Set(names)]}::text[]) as n) as keys order by h`.execute(db);
 }
 
 /**

@@ -12,13 +12,17 @@ export type ShipmentStatus = 'OPEN' | 'COMPLETED';
 export type PaymentStatus = 'OPEN' | 'PENDING_ACTIVATION' | 'PAID' | 'REFUNDED' | 'CANCELLED';
 export type CommentVisibility = 'PUBLIC' | 'PRIVATE';
 export type SubscriptionStatus = 'active' | 'disabled';
+/** none: messages go out as they become due; per_order: one at a time per order (or other resource). */
+export const SUBSCRIPTION_ORDERINGS = ['none', 'per_order'] as const;
+export type SubscriptionOrdering = (typeof SUBSCRIPTION_ORDERINGS)[number];
 /**
  * The stored states of a webhook message, defined once (here, because the table's type needs them
  * and db/ is the bottom layer); src/delivery/message-states.ts says what each means and derives
  * the states the dashboard shows. `held`: its subscription is disabled; it waits, unsent, until
- * enabled again (or discarded).
+ * enabled again (or discarded). `blocked`: an ordered subscription's message queued behind an
+ * unfinished one of the same ordering key; it becomes pending when that one finishes.
  */
-export const MESSAGE_STATUSES = ['pending', 'held', 'delivered', 'failed'] as const;
+export const MESSAGE_STATUSES = ['pending', 'held', 'blocked', 'delivered', 'failed'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** An auto-generated integer id: optional on insert, a number when read. */
@@ -208,6 +212,8 @@ export interface WebhookSubscriptionsTable {
   alert_level: Generated<number>;
   disabled_at: number | null;
   disabled_by: DisabledBy | null;
+  /** migration 0013; 'none' for every subscription made before it. */
+  ordering: Generated<SubscriptionOrdering>;
 }
 
 /** What disabled a subscription: the health sweep, a 410 answer, or a person (API, dashboard, legacy settings). */
@@ -256,6 +262,21 @@ export interface WebhookMessagesTable {
   content_type: Generated<string>;
   /** the first attempt plus its retries (1: one-shot, like the test message). */
   max_attempts: Generated<number>;
+  /**
+   * Set by its producer for a subscription that wants ordered delivery: messages with the same
+   * (subscription, key) go out one at a time, in row order (delivery/ordering.ts). Opaque to delivery.
+   */
+  ordering_key: string | null;
+  /** the per-resource `sequence` its body carries; null when it has none (test, legacy XML, older rows). */
+  sequence: number | null;
+}
+
+/** The last `sequence` given to a resource's messages (migration 0013). */
+export interface ResourceSequencesTable {
+  store_id: number;
+  resource: string;
+  resource_id: number;
+  last_sequence: number;
 }
 
 /**
@@ -535,6 +556,7 @@ export interface Schema {
   subscription_signing_keys: SubscriptionSigningKeysTable;
   webhook_attempts: WebhookAttemptsTable;
   delivery_lanes: DeliveryLanesTable;
+  resource_sequences: ResourceSequencesTable;
   store_events: StoreEventsTable;
   dashboard_sessions: DashboardSessionsTable;
   legacy_settings: LegacySettingsTable;

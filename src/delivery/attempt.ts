@@ -41,6 +41,7 @@ export async function performAttempt(sender: Sender, message: ClaimedMessage, se
     rowId: message.id,
     storeId: message.store_id,
     subscriptionUuid: message.subscription_uuid,
+    orderingKey: message.ordering_key,
     attemptNumber,
     startedAt,
     durationMs: Math.round(result.durationMs),

@@ -33,7 +33,7 @@ export interface ClaimOptions {
   room: ReadonlyMap<string, number>;
 }
 
-const CLAIMED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'] as const;
+const CLAIMED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts', 'ordering_key'] as const;
 
 export interface ClaimResult {
   /** oldest first. */

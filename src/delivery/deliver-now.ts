@@ -6,9 +6,10 @@ import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
 import { performAttempt, type AttemptResult, type AttemptSettings } from './attempt.js';
 import type { Sender } from './http-sender.js';
-import { claimOne, recordOutcome } from './queue.js';
+import { claimOne, recordOutcomeBatch } from './queue.js';
 
-export type DeliverNowResult = { status: 'sent'; result: AttemptResult } | { status: 'busy' };
+/** `promoted`: messages of ordered delivery its outcome made due (the next of its order). */
+export type DeliverNowResult = { status: 'sent'; result: AttemptResult; promoted: number } | { status: 'busy' };
 
 export async function deliverNow(
   database: Database,
@@ -20,6 +21,6 @@ export async function deliverNow(
   const message = await claimOne(database, rowId, storeId, settings.workerId, Date.now(), settings.leaseMs);
   if (!message) return { status: 'busy' };
   const result = await performAttempt(sender, message, settings);
-  await inTransaction(database, (tx) => recordOutcome(tx.db, settings.workerId, result.attempt, result.outcome));
-  return { status: 'sent', result };
+  const written = await inTransaction(database, (tx) => recordOutcomeBatch(tx.db, settings.workerId, [{ attempt: result.attempt, outcome: result.outcome }]));
+  return { status: 'sent', result, promoted: written.promoted };
 }

@@ -1,12 +1,12 @@
 /**
  * The dispatcher's two timers, apart from its loop: the lease heartbeat (every third of a lease,
  * the messages this worker holds keep their lease while their request or outcome write goes on)
- * and the hourly-ish housekeeping (held messages of enabled subscriptions released, old finished
- * messages pruned in small batches).
+ * and the housekeeping every minute (held messages of enabled subscriptions released, chains of
+ * ordered delivery left without a head repaired, old finished messages pruned in small batches).
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection.js';
-import { extendLeases, pruneFinished, releaseStrandedHeld } from './queue.js';
+import { extendLeases, pruneFinished, releaseStrandedHeld, repairChains } from './queue.js';
 
 export interface TimerOptions {
   database: Database;
@@ -57,6 +57,12 @@ export class DispatcherTimers {
       if ((await releaseStrandedHeld(this.o.database.kysely)) > 0) this.o.onDue();
     } catch (err) {
       this.o.log.warn({ err }, 'releasing held messages of enabled subscriptions failed');
+    }
+    try {
+      // Ordered delivery's safety net: a chain left with blocked messages and no head (ordering.ts).
+      if ((await repairChains(this.o.database.kysely, Date.now())) > 0) this.o.onDue();
+    } catch (err) {
+      this.o.log.warn({ err }, 'repairing ordered-delivery chains failed');
     }
     try {
       for (let i = 0; i < PRUNE_BATCHES; i++) {

@@ -76,7 +76,7 @@ export class Dispatcher implements DispatcherHandle {
 
   constructor(private readonly o: DispatcherOptions) {
     this.slots = new Slots({ concurrency: o.concurrency, perSubscription: o.maxInFlightPerSubscription });
-    this.writer = new OutcomeWriter(o.database, o.workerId);
+    this.writer = new OutcomeWriter(o.database, o.workerId, () => this.wake());
     this.deliveryLog = new DeliveryLog(o.log);
     this.timers = new DispatcherTimers({
       database: o.database,

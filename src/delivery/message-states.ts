@@ -4,18 +4,21 @@
  * Stored (`webhook_messages.status`, the tuple in db/schema.ts):
  * - pending: waiting for an attempt (its first, or a retry), or being sent under a lease;
  * - held: its subscription is disabled; sent once it is enabled again, or discarded;
+ * - blocked: its subscription delivers in order, and an earlier message of the same order (its
+ *   ordering key) is unfinished; it becomes pending when that one is delivered or fails for good
+ *   (ordering.ts);
  * - delivered: a 2xx answer;
  * - failed: every attempt it was allowed (max_attempts) failed.
  *
  * Shown (the dashboard's words), derived from the stored state and the lease:
  * waiting (first attempt due), sending (a worker holds its lease now), retrying (an attempt failed,
- * another is scheduled), held, delivered, failed.
+ * another is scheduled), held, blocked, delivered, failed.
  */
 import { MESSAGE_STATUSES, type MessageStatus } from '../db/schema.js';
 
 export { MESSAGE_STATUSES, type MessageStatus };
 
-export const SHOWN_STATES = ['waiting', 'sending', 'retrying', 'held', 'delivered', 'failed'] as const;
+export const SHOWN_STATES = ['waiting', 'sending', 'retrying', 'held', 'blocked', 'delivered', 'failed'] as const;
 export type ShownState = (typeof SHOWN_STATES)[number];
 
 /** The columns a shown state is derived from. */

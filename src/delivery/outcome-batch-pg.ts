@@ -1,7 +1,7 @@
 /**
  * A batch of outcomes in ONE PostgreSQL statement (issue #14 §3): a round trip per batch instead
  * of two per outcome plus BEGIN and COMMIT. The same rules as recordOutcomes (queue.ts), which
- * SQLite and batches with a 410 in them still use:
+ * SQLite, batches with a 410 in them and outcomes that finish a message of ordered delivery use:
  *
  * - each outcome is written only where `locked_by` is still this worker (invariant 2); the
  *   statement returns the rows it wrote, so each caller learns whether its lease held;
@@ -22,11 +22,20 @@
 import { sql, type Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { countsForHealth } from './health-counters.js';
-import type { OutcomeRecord } from './queue.js';
+import { lowerLanes } from './lanes.js';
+import { advanceChains, lockChains, type Chain } from './ordering.js';
+import { finishedChain, type OutcomeBatchResult, type OutcomeRecord } from './queue.js';
 
-/** Whether this batch can be written in one statement: a 410 also disables its subscription, which takes the general path. */
-export function fitsOneStatement(records: readonly OutcomeRecord[]): boolean {
-  return records.every((r) => r.outcome.kind !== 'gone');
+/**
+ * A batch split into what one statement can write and the outcomes that finish a keyed message:
+ * those advance their chain under an advisory lock taken before anything is read (ordering.ts),
+ * which a CTE cannot order, so they take the general path (recordOutcomeBatch) and the other
+ * subscriptions' outcomes keep the one statement. Null when the batch has a 410 (it also disables
+ * its subscription): all of it takes the general path.
+ */
+export function splitForOneStatement(records: readonly OutcomeRecord[]): { oneStatement: OutcomeRecord[]; chained: OutcomeRecord[] } | null {
+  if (records.some((r) => r.outcome.kind === 'gone')) return null;
+  return { oneStatement: records.filter((r) => finishedChain(r) === null), chained: records.filter((r) => finishedChain(r) !== null) };
 }
 
 /** Writes the batch (no 'gone' outcomes); returns, per record, whether its lease still held. */
@@ -120,4 +129,22 @@ function healthCtes(records: readonly OutcomeRecord[]) {
       from health h join health_locked l on l.uuid = h.uuid
       where s.uuid = h.uuid
     )`;
+}
+
+/**
+ * Outcomes that finish keyed messages (ordered delivery), in the caller's transaction, in a few
+ * round trips whatever their number: the chains' advisory locks first (ordering.ts: before
+ * anything is read), then the one-statement batch above, then each chain's next message promoted,
+ * then its lane lowered. Every record here is final, so the batch lowers no lane itself: lanes are
+ * locked last, after the blocked rows, as in recordOutcomeBatch.
+ */
+export async function recordChainedOutcomesInTransaction(tx: Kysely<Schema>, workerId: string, records: readonly OutcomeRecord[]): Promise<OutcomeBatchResult> {
+  const chains = records.map(finishedChain).filter((c): c is Chain => c !== null);
+  await lockChains(tx, chains);
+  const held = await recordOutcomesInOneStatement(tx, workerId, records);
+  const finished = records.filter((r, i) => held[i] && finishedChain(r) !== null);
+  const at = Math.max(0, ...finished.map((r) => r.attempt.startedAt + r.attempt.durationMs));
+  const promoted = await advanceChains(tx, finished.map((r) => finishedChain(r)!), at);
+  await lowerLanes(tx, promoted);
+  return { held, promoted: promoted.length };
 }

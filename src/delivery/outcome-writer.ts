@@ -6,8 +6,8 @@
  */
 import type { Database } from '../db/connection.js';
 import { inTransaction } from '../db/transaction.js';
-import { fitsOneStatement, recordOutcomesInOneStatement } from './outcome-batch-pg.js';
-import { recordOutcomes, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
+import { recordChainedOutcomesInTransaction, recordOutcomesInOneStatement, splitForOneStatement } from './outcome-batch-pg.js';
+import { recordOutcomeBatch, type AttemptRecord, type Outcome, type OutcomeRecord } from './queue.js';
 
 interface Pending {
   attempt: AttemptRecord;
@@ -23,6 +23,8 @@ export class OutcomeWriter {
   constructor(
     private readonly database: Database,
     private readonly workerId: string,
+    /** a batch made blocked messages due (ordered delivery): claim again. */
+    private readonly onPromoted: () => void = () => {},
   ) {}
 
   /** Resolves true once committed, false if the lease had been lost (nothing written). */
@@ -50,10 +52,30 @@ export class OutcomeWriter {
     this.flushing = null;
   }
 
-  /** PostgreSQL: one statement per batch, one round trip; otherwise one transaction. */
-  private write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
-    if (this.database.dialect === 'postgres' && fitsOneStatement(batch)) return recordOutcomesInOneStatement(this.database.kysely, this.workerId, batch);
-    return inTransaction(this.database, (tx) => recordOutcomes(tx.db, this.workerId, batch));
+  /**
+   * PostgreSQL: one statement per batch, one round trip; the outcomes that finish a message of
+   * ordered delivery (and every batch with a 410) in a transaction. SQLite: one transaction.
+   */
+  private async write(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
+    const split = this.database.dialect === 'postgres' ? splitForOneStatement(batch) : null;
+    if (!split) return this.inTransaction(batch);
+    const held = new Map<OutcomeRecord, boolean>();
+    if (split.oneStatement.length) {
+      const written = await recordOutcomesInOneStatement(this.database.kysely, this.workerId, split.oneStatement);
+      split.oneStatement.forEach((r, i) => held.set(r, written[i]!));
+    }
+    if (split.chained.length) {
+      const result = await inTransaction(this.database, (tx) => recordChainedOutcomesInTransaction(tx.db, this.workerId, split.chained));
+      if (result.promoted > 0) this.onPromoted();
+      split.chained.forEach((r, i) => held.set(r, result.held[i]!));
+    }
+    return batch.map((r) => held.get(r)!);
+  }
+
+  private async inTransaction(batch: readonly OutcomeRecord[]): Promise<boolean[]> {
+    const result = await inTransaction(this.database, (tx) => recordOutcomeBatch(tx.db, this.workerId, batch));
+    if (result.promoted > 0) this.onPromoted();
+    return result.held;
   }
 
   /** Waits for everything queued so far to be written. */

@@ -17,13 +17,13 @@ export type ListedMessage = Omit<MessageRow, 'body'>;
 export type ListedMessageWithUrl = ListedMessage & { url: string };
 
 /** Every column but the body. */
-export const LISTED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until', 'content_type', 'max_attempts'] as const;
+export const LISTED_COLUMNS = ['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'order_id', 'status', 'attempt_count', 'schedule_base', 'created_at', 'next_attempt_at', 'last_attempt_at', 'delivered_at', 'locked_by', 'locked_until', 'content_type', 'max_attempts', 'ordering_key', 'sequence'] as const;
 
 /**
  * The state filters of a message list: the stored statuses, plus `retrying` (pending after a
  * failed attempt) and `problems` (failed or retrying).
  */
-export const MESSAGE_FILTERS = ['problems', 'failed', 'retrying', 'pending', 'held', 'delivered'] as const;
+export const MESSAGE_FILTERS = ['problems', 'failed', 'retrying', 'pending', 'held', 'blocked', 'delivered'] as const;
 export type MessageFilter = (typeof MESSAGE_FILTERS)[number];
 
 /** The HTTP status of a message's last attempt: a range of codes, or `none` (no HTTP answer). */
@@ -59,7 +59,7 @@ function stateFilter(q: MessagesQuery, state: MessageFilter): MessagesQuery {
 }
 
 /** The filters that a smaller index than the store's serves: few rows fail, retry or are held. */
-const RARE_STATES: readonly MessageFilter[] = ['problems', 'failed', 'retrying', 'held'];
+const RARE_STATES: readonly MessageFilter[] = ['problems', 'failed', 'retrying', 'held', 'blocked'];
 
 /** The messages of a store matching a search: the start of every message list. */
 function searchQuery(db: Db, storeId: number, s: MessageSearch): MessagesQuery {
@@ -215,14 +215,38 @@ export async function heldCounts(db: Db, storeId: number, uuids: readonly string
   return new Map(rows.map((r) => [r.subscription_uuid, Number(r.n)]));
 }
 
-/** Messages of a subscription not delivered yet (pending or held): what deleting it drops. */
+/**
+ * Where a blocked message stands in its chain (ordered delivery): the chain's head, the message
+ * being sent or waiting to be (null if none: the dispatcher's safety net promotes it within a
+ * minute), and how many unfinished messages are ahead of it.
+ */
+export interface ChainPosition {
+  head: { message_id: string; status: MessageRow['status']; locked_until: number | null; attempt_count: number } | null;
+  ahead: number;
+}
+
+export async function chainPosition(db: Db, m: Pick<MessageRow, 'id' | 'store_id' | 'subscription_uuid' | 'ordering_key'>): Promise<ChainPosition | null> {
+  if (m.ordering_key === null) return null;
+  const chain = db
+    .selectFrom('webhook_messages')
+    .where('store_id', '=', m.store_id)
+    .where('subscription_uuid', '=', m.subscription_uuid)
+    .where('ordering_key', '=', m.ordering_key);
+  const [head, ahead] = await Promise.all([
+    chain.where('status', 'in', ['pending', 'held']).select(['message_id', 'status', 'locked_until', 'attempt_count']).orderBy('id').limit(1).executeTakeFirst(),
+    chain.where('status', 'in', ['pending', 'held', 'blocked']).where('id', '<', m.id).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { head: head ?? null, ahead: Number(ahead.n) };
+}
+
+/** Messages of a subscription not delivered yet (pending, held or blocked): what deleting it drops. */
 export async function unsentCount(db: Db, storeId: number, uuid: string): Promise<number> {
   const row = await db
     .selectFrom('webhook_messages')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('store_id', '=', storeId)
     .where('subscription_uuid', '=', uuid)
-    .where('status', 'in', ['pending', 'held'])
+    .where('status', 'in', ['pending', 'held', 'blocked'])
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -233,6 +257,8 @@ export interface MessageWindow {
   retrying: number;
   waiting: number;
   held: number;
+  /** ordered delivery: queued behind an unfinished message of the same order. */
+  blocked: number;
   total: number;
 }
 
@@ -246,7 +272,7 @@ export async function messageCounts(db: Db, storeId: number, since: number): Pro
     .where('created_at', '>=', since)
     .groupBy(['status', tried])
     .execute();
-  const out: MessageWindow = { delivered: 0, failed: 0, retrying: 0, waiting: 0, held: 0, total: 0 };
+  const out: MessageWindow = { delivered: 0, failed: 0, retrying: 0, waiting: 0, held: 0, blocked: 0, total: 0 };
   for (const r of rows) {
     const n = Number(r.n);
     out.total += n;
@@ -262,23 +288,26 @@ export interface QueueState {
   pending: number;
   dueNow: number;
   held: number;
+  blocked: number;
   oldestDue: { message_id: string; subscription_uuid: string; next_attempt_at: number; created_at: number } | null;
 }
 
 /** A store's queue: how deep, how much is due, and the oldest due message. */
 export async function queueState(db: Db, storeId: number, now: number): Promise<QueueState> {
   const pendingQ = db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', 'pending');
-  const [pending, due, held, oldest] = await Promise.all([
-    // Not delivered yet: held messages count too (they are sent once their subscription is enabled).
-    db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', 'in', ['pending', 'held']).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  const [pending, due, held, blocked, oldest] = await Promise.all([
+    // Not delivered yet: held and blocked messages count too (they are sent later).
+    db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', 'in', ['pending', 'held', 'blocked']).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ.where('next_attempt_at', '<=', now).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', sql.lit('held')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db.selectFrom('webhook_messages').where('store_id', '=', storeId).where('status', '=', sql.lit('blocked')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     pendingQ.where('next_attempt_at', '<=', now).select(['message_id', 'subscription_uuid', 'next_attempt_at', 'created_at']).orderBy('next_attempt_at').limit(1).executeTakeFirst(),
   ]);
   return {
     pending: Number(pending.n),
     dueNow: Number(due.n),
     held: Number(held.n),
+    blocked: Number(blocked.n),
     oldestDue: oldest && oldest.next_attempt_at !== null ? { ...oldest, next_attempt_at: oldest.next_attempt_at } : null,
   };
 }
@@ -306,21 +335,22 @@ export async function successRates(db: Db, storeId: number, since: number, uuids
   return new Map(rows.map((r) => [r.subscription_uuid, { attempts: Number(r.n), delivered: Number(r.ok) }]));
 }
 
-export type QueueGauges = Record<'due' | 'scheduled' | 'held' | 'failed', number>;
+export type QueueGauges = Record<'due' | 'scheduled' | 'held' | 'blocked' | 'failed', number>;
 
 /** The whole queue by state, across stores, for the metrics gauge. */
 export async function queueGauges(database: Database, now: number): Promise<QueueGauges> {
   // Each sub-count names its statuses literally, so SQLite can use the partial indexes.
-  const row = await sql<{ due: number; scheduled: number; held: number; failed: number }>`
+  const row = await sql<{ due: number; scheduled: number; held: number; blocked: number; failed: number }>`
     select
       (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at <= ${now})
         + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at <= ${now}) as due,
       (select count(*) from webhook_messages where status = 'pending' and attempt_count = 0 and next_attempt_at > ${now})
         + (select count(*) from webhook_messages where status = 'pending' and attempt_count > 0 and next_attempt_at > ${now}) as scheduled,
       (select count(*) from webhook_messages where status = 'held') as held,
+      (select count(*) from webhook_messages where status = 'blocked') as blocked,
       (select count(*) from webhook_messages where status = 'failed') as failed`.execute(database.kysely);
   const r = row.rows[0]!;
-  return { due: Number(r.due), scheduled: Number(r.scheduled), held: Number(r.held), failed: Number(r.failed) };
+  return { due: Number(r.due), scheduled: Number(r.scheduled), held: Number(r.held), blocked: Number(r.blocked), failed: Number(r.failed) };
 }
 
 export interface FailingSubscription {

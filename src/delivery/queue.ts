@@ -25,6 +25,7 @@ import { HEALTHY, recordHealth } from './health-counters.js';
 import { MAX_ATTEMPTS } from './schedule.js';
 import { JSON_CONTENT_TYPE } from './signer.js';
 import { earliestLaneTime, lowerLanes, lowerLanesFromQueue, type LaneKind, type LaneMark } from './lanes.js';
+import { advanceChains, chainNewRows, lockChains, repairChainsIn, type Chain } from './ordering.js';
 
 type Db = Kysely<Schema>;
 
@@ -44,6 +45,8 @@ export interface ClaimedMessage {
   /** what its producer said delivery needs: the content-type header and the attempt limit. */
   content_type: string;
   max_attempts: number;
+  /** its chain's key when its subscription delivers in order (ordering.ts); null otherwise. */
+  ordering_key: string | null;
   url: string;
 }
 
@@ -64,6 +67,10 @@ export interface NewMessage {
   contentType?: string;
   /** the first attempt plus its retries, at most MAX_ATTEMPTS (the default); 1 for a one-shot message. */
   maxAttempts?: number;
+  /** delivered one at a time with the other messages of its subscription with this key (ordering.ts). */
+  orderingKey?: string | null;
+  /** the `sequence` its body carries, kept to show it (null: none). */
+  sequence?: number | null;
 }
 
 /**
@@ -93,24 +100,31 @@ export function newMessageRow(m: NewMessage): Insertable<WebhookMessagesTable> {
     locked_until: null,
     content_type: m.contentType ?? JSON_CONTENT_TYPE,
     max_attempts: m.maxAttempts ?? MAX_ATTEMPTS,
+    ordering_key: m.orderingKey ?? null,
+    sequence: m.sequence ?? null,
   };
 }
 
 /** Adds one message to the queue; returns its row id. */
 export function enqueueMessage(db: Db, m: NewMessage): Promise<number> {
   return atomically(db, async (db) => {
-    const row = await db.insertInto('webhook_messages').values(newMessageRow(m)).returning('id').executeTakeFirstOrThrow();
-    await lowerLanes(db, laneMarks([newMessageRow(m)]));
-    return row.id;
+    const [row] = await chainNewRows(db, [newMessageRow(m)]);
+    const inserted = await db.insertInto('webhook_messages').values(row!).returning('id').executeTakeFirstOrThrow();
+    await lowerLanes(db, laneMarks([row!]));
+    return inserted.id;
   });
 }
 
-/** Adds messages (rows from newMessageRow) to the queue, in the caller's transaction. */
+/**
+ * Adds messages (rows from newMessageRow) to the queue, in the caller's transaction. A keyed row
+ * whose chain has an unfinished message is stored `blocked` (ordering.ts).
+ */
 export async function enqueueMessages(db: Db, rows: readonly Insertable<WebhookMessagesTable>[]): Promise<void> {
   if (rows.length === 0) return;
   await atomically(db, async (db) => {
-    await db.insertInto('webhook_messages').values([...rows]).execute();
-    await lowerLanes(db, laneMarks(rows));
+    const chained = await chainNewRows(db, rows);
+    await db.insertInto('webhook_messages').values(chained).execute();
+    await lowerLanes(db, laneMarks(chained));
   });
 }
 
@@ -151,7 +165,7 @@ export async function claimOne(database: Database, rowId: number, storeId: numbe
     .where('id', '=', rowId)
     .where('store_id', '=', storeId)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
-    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts'])
+    .returning(['id', 'message_id', 'store_id', 'subscription_uuid', 'topic', 'body', 'attempt_count', 'schedule_base', 'created_at', 'content_type', 'max_attempts', 'ordering_key'])
     .executeTakeFirst();
     // If this process dies mid-attempt, the lease's end makes the message due again: its lane must say so.
     const leaseEnd = now + leaseMs;
@@ -222,6 +236,8 @@ export interface AttemptRecord {
   rowId: number;
   storeId: number;
   subscriptionUuid: string;
+  /** the message's chain key (ordering.ts); null when its subscription does not deliver in order. */
+  orderingKey: string | null;
   attemptNumber: number;
   startedAt: number;
   durationMs: number;
@@ -246,24 +262,57 @@ export interface OutcomeRecord {
   outcome: Outcome;
 }
 
+/** Whether this outcome finishes its message for good: delivered, or failed with no retry left. */
+export function isFinal(outcome: Outcome): boolean {
+  return outcome.kind === 'delivered' || (outcome.kind === 'failed' && outcome.nextAttemptAt === null);
+}
+
+/** The chain a record finishes the head of, if any (ordering.ts). */
+export function finishedChain(r: OutcomeRecord): Chain | null {
+  return r.attempt.orderingKey !== null && isFinal(r.outcome) ? { subscriptionUuid: r.attempt.subscriptionUuid, orderingKey: r.attempt.orderingKey } : null;
+}
+
+/** What a batch of outcomes did: per record whether its lease held, and how many blocked messages became due. */
+export interface OutcomeBatchResult {
+  held: boolean[];
+  promoted: number;
+}
+
 /**
  * Records attempts and their outcomes in the caller's transaction (the outcome writer's batch),
- * each only if `workerId` still holds its lease; returns, per record, whether it did. The lanes of
- * retries scheduled are lowered once at the end, in subscription order, as every writer of lanes
- * does (lanes.ts), so a batch and an order's transaction never wait on each other in a cycle.
+ * each only if `workerId` still holds its lease. A keyed message that finished promotes the next
+ * of its chain (ordering.ts): the chains are locked first (PostgreSQL), before anything is read.
+ * The lanes of retries scheduled and of promoted messages are lowered once at the end, in
+ * subscription order, as every writer of lanes does (lanes.ts), so a batch and an order's
+ * transaction never wait on each other in a cycle.
  */
-export async function recordOutcomes(db: Db, workerId: string, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+export async function recordOutcomeBatch(db: Db, workerId: string, records: readonly OutcomeRecord[]): Promise<OutcomeBatchResult> {
+  const chains = records.map(finishedChain).filter((c): c is Chain => c !== null);
+  await lockChains(db, chains);
   const held: boolean[] = [];
   const marks: LaneMark[] = [];
+  const finished: Chain[] = [];
+  let finishedAt = 0;
   for (const r of records) {
     const ok = await writeOutcome(db, workerId, r.attempt, r.outcome);
     held.push(ok);
     if (ok && r.outcome.kind === 'failed' && r.outcome.nextAttemptAt !== null) marks.push({ subscriptionUuid: r.attempt.subscriptionUuid, firstAt: null, retryAt: r.outcome.nextAttemptAt });
+    const chain = finishedChain(r);
+    if (ok && chain) {
+      finished.push(chain);
+      finishedAt = Math.max(finishedAt, r.attempt.startedAt + r.attempt.durationMs);
+    }
   }
+  const promoted = await advanceChains(db, finished, finishedAt);
   // Subscriptions before lanes, as every writer of both (health-counters.ts).
   await recordHealth(db, records, held);
-  await lowerLanes(db, marks);
-  return held;
+  await lowerLanes(db, [...marks, ...promoted]);
+  return { held, promoted: promoted.length };
+}
+
+/** recordOutcomeBatch, answering per record whether its lease held. */
+export async function recordOutcomes(db: Db, workerId: string, records: readonly OutcomeRecord[]): Promise<boolean[]> {
+  return (await recordOutcomeBatch(db, workerId, records)).held;
 }
 
 /**
@@ -375,18 +424,56 @@ export function releaseStrandedHeld(db: Db): Promise<number> {
 
 /**
  * Deletes the held messages of one subscription created at or before `until` (the operator chose
- * not to send them); with `dryRun` it only counts them. Returns the count.
+ * not to send them); with `dryRun` it only counts them. Returns the count. While the subscription
+ * is disabled, the messages blocked behind held ones (ordered delivery, ordering.ts) are part of
+ * what waits for it and go too; a chain whose head went keeps its newer messages, and the oldest
+ * of them becomes its head (held) at once.
  */
 export async function discardHeld(db: Db, storeId: number, uuid: string, until: number, dryRun: boolean): Promise<number> {
+  const disabled = db.selectFrom('webhook_subscriptions').select('uuid').where('uuid', '=', uuid).where('status', '=', 'disabled');
   const held = db
     .selectFrom('webhook_messages')
     .where('store_id', '=', storeId)
     .where('subscription_uuid', '=', uuid)
-    .where('status', '=', sql.lit('held'))
+    .where((eb) => eb.or([eb('status', '=', sql.lit('held')), eb.and([eb('status', '=', sql.lit('blocked')), eb('subscription_uuid', 'in', disabled)])]))
     .where('created_at', '<=', until);
   if (dryRun) return Number((await held.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const result = await db.deleteFrom('webhook_messages').where('id', 'in', held.select('id')).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return atomically(db, async (db) => {
+    const result = await db.deleteFrom('webhook_messages').where('id', 'in', held.select('id')).executeTakeFirst();
+    await lowerLanes(db, await repairChainsIn(db, Date.now(), uuid));
+    return Number(result.numDeletedRows);
+  });
+}
+
+/**
+ * A subscription stops delivering in order (ordering 'per_order' → 'none'): its blocked messages
+ * are released (pending, due at `now`; held while it is disabled) and its unfinished messages
+ * leave their chains. Returns how many were released.
+ */
+export function releaseOrdering(db: Db, uuid: string, now: number): Promise<number> {
+  return atomically(db, async (db) => {
+    const released = await db
+      .updateTable('webhook_messages')
+      .set({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), ordering_key: null })
+      .where('subscription_uuid', '=', uuid)
+      .where('status', '=', sql.lit('blocked'))
+      .executeTakeFirst();
+    await db.updateTable('webhook_messages').set({ ordering_key: null }).where('subscription_uuid', '=', uuid).where('status', 'in', ['pending', 'held']).where('ordering_key', 'is not', null).execute();
+    await lowerLanesFromQueue(db, [uuid]);
+    return Number(released.numUpdatedRows);
+  });
+}
+
+/**
+ * The dispatcher's safety net (dispatcher-timers.ts): chains with blocked messages and nothing
+ * pending or held ahead of them get their oldest blocked message promoted. Returns how many.
+ */
+export function repairChains(db: Db, now: number): Promise<number> {
+  return atomically(db, async (db) => {
+    const marks = await repairChainsIn(db, now);
+    await lowerLanes(db, marks);
+    return marks.length;
+  });
 }
 
 /**

@@ -95,12 +95,12 @@ export function createMetrics(database: Database, role: string, inFlight: () => 
   };
   const queue = new Gauge({
     name: 'storehook_messages',
-    help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (subscription disabled: kept, not sent), failed',
+    help: 'Messages in the shared queue: due (pending, due now), scheduled (pending, due later), held (subscription disabled: kept, not sent), blocked (ordered delivery: behind an unfinished message of the same order), failed',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
       const counts = await queueCounts();
-      for (const state of ['due', 'scheduled', 'held', 'failed'] as const) queue.set({ state }, counts[state]);
+      for (const state of ['due', 'scheduled', 'held', 'blocked', 'failed'] as const) queue.set({ state }, counts[state]);
     },
   });
 

@@ -64,6 +64,12 @@ export const DisabledBy = Type.Union([Type.Literal('failing'), Type.Literal('gon
   description: 'what disabled it: failing (automatically, after failing for the disable time), gone (its receiver answered 410 Gone), operator (PATCH status, the dashboard or the legacy settings); null while active',
 });
 
+export const SubscriptionOrdering = Type.Union([Type.Literal('none'), Type.Literal('per_order')], {
+  title: 'SubscriptionOrdering',
+  description:
+    "none (the default): messages go out as they become due, several of one order possibly at once. per_order: the messages about one order are delivered strictly in `sequence` order, the next waiting (status `blocked`) until the previous one is delivered or has failed for good; other orders still go in parallel. For product, stock item and customer topics it means per product, per stock item, per customer.",
+});
+
 export const Subscription = Type.Object(
   {
     uuid: Type.String({ format: 'uuid', description: 'the id, and the key that signs every message' }),
@@ -77,6 +83,7 @@ export const Subscription = Type.Object(
     disabled_by: DisabledBy,
     health: SubscriptionHealth,
     held_count: Type.Integer({ minimum: 0, description: 'messages held because the subscription is disabled; sent when it is enabled again, or discarded with POST /webhooks/{uuid}/held/discard' }),
+    ordering: SubscriptionOrdering,
     signing: Signing,
     created_at: Time,
     updated_at: Time,
@@ -91,6 +98,7 @@ export const CreateSubscriptionBody = Type.Object(
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20, description: "parts of the order to include; a subset of the topic's expands" })),
     url: Type.String({ minLength: 1, maxLength: 2048, description: 'absolute http(s) URL that receives the messages' }),
     signing: Type.Optional(SigningChoice),
+    ordering: Type.Optional(SubscriptionOrdering),
   },
   { additionalProperties: false, title: 'CreateSubscriptionBody' },
 );
@@ -102,12 +110,18 @@ export const PatchSubscriptionBody = Type.Object(
     expands: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('disabled')])),
     signing: Type.Optional(SigningChoice),
+    // per_order → none sends the blocked messages at once; none → per_order orders the messages made from then on (docs/webhooks.md).
+    ordering: Type.Optional(SubscriptionOrdering),
   },
   { additionalProperties: false, minProperties: 1, title: 'PatchSubscriptionBody' },
 );
 export type PatchSubscriptionBody = Static<typeof PatchSubscriptionBody>;
 
 const MessageId = Type.String({ description: 'the message id, also sent as the webhook-id header' });
+const Sequence = Type.Integer({
+  minimum: 1,
+  description: "per resource (this order, product, stock item or customer), monotonic: 1, 2, 3, … in commit order, one number per event, the same for every subscription. Keep the highest seen per resource and drop a message with a lower one: it is a stale update. Not gapless: a subscription sees only its topics' numbers.",
+});
 
 /** The body of every order topic's message (SPEC §4). */
 export const OrderMessage = Type.Object(
@@ -115,6 +129,7 @@ export const OrderMessage = Type.Object(
     id: MessageId,
     topic: Type.String({ description: 'e.g. order.created' }),
     created_at: Type.String({ format: 'date-time', description: 'when the event happened' }),
+    sequence: Sequence,
     data: Order,
   },
   { title: 'OrderMessage' },
@@ -126,6 +141,7 @@ export const TestMessage = Type.Object(
     id: MessageId,
     topic: Type.Literal(TEST_TOPIC),
     created_at: Type.String({ format: 'date-time' }),
+    sequence: Type.Literal(0, { description: 'always 0: the test message is about no resource' }),
     data: Type.Object({
       message: Type.String(),
       subscription: Type.Object({ topic: Type.String(), url: Type.String(), expands: Type.Array(Type.String()) }),
@@ -172,6 +188,7 @@ const resourceMessage = <T extends TSchema>(title: string, data: T, example: str
       id: MessageId,
       topic: Type.String({ description: `e.g. ${example}` }),
       created_at: Type.String({ format: 'date-time', description: 'when the event happened' }),
+      sequence: Sequence,
       data,
     },
     { title },
@@ -206,6 +223,7 @@ export const SubscriptionHealthMessage = Type.Object(
     id: MessageId,
     topic: Type.Union([Type.Literal('subscription.failing'), Type.Literal('subscription.disabled'), Type.Literal('subscription.recovered')]),
     created_at: Type.String({ format: 'date-time', description: 'when the health sweep noticed' }),
+    sequence: Type.Literal(0, { description: 'always 0: it is about a subscription, not a store resource; one subscription\'s health messages are made in the order failing → disabled → recovered (see created_at)' }),
     data: SubscriptionHealthData,
   },
   { title: 'SubscriptionHealthMessage' },
@@ -222,7 +240,7 @@ export const Topic = Type.Object(
     expands: Type.Array(Type.String()),
     resource: Type.Union([Type.Literal('order'), Type.Literal('product'), Type.Literal('stock_item'), Type.Literal('customer'), Type.Literal('subscription_health')], { description: 'what `data` of its messages is; subscription_health: another subscription of the store (SubscriptionHealthMessage)' }),
     example: Type.Object(
-      { id: MessageId, topic: Type.String(), created_at: Time, data: Type.Union([Order, Product, StockItem, Customer, SubscriptionHealthData], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it, or a subscription\'s health' }) },
+      { id: MessageId, topic: Type.String(), created_at: Time, sequence: Sequence, data: Type.Union([Order, Product, StockItem, Customer, SubscriptionHealthData], { description: 'the resource, as GET /orders/{id}, /products/{id}, /stock-items/{id} or /customers/{id} shows it, or a subscription\'s health' }) },
       { title: 'TopicExample', description: 'a message of this topic, as OrderMessage, ProductMessage, StockItemMessage, CustomerMessage or SubscriptionHealthMessage describe it' },
     ),
   },
@@ -231,7 +249,7 @@ export const Topic = Type.Object(
 
 export const MessageStatus = Type.Enum(MESSAGE_STATUSES, {
   title: 'MessageStatus',
-  description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; delivered; failed: no retries left',
+  description: 'pending: waiting for an attempt; held: its subscription is disabled, sent once it is enabled again; blocked: its subscription delivers per order and an earlier message of the same order is not finished yet; delivered; failed: no retries left',
 });
 
 export const Attempt = Type.Object({
@@ -251,6 +269,7 @@ export const Delivery = Type.Object(
     subscription_uuid: Type.String(),
     topic: Type.String(),
     order_id: Type.Union([Type.Integer(), Type.Null()]),
+    sequence: Type.Union([Type.Integer(), Type.Null()], { description: "the `sequence` in the message's body; null for messages without one (the legacy XML POST, messages stored before the upgrade that added it)" }),
     status: MessageStatus,
     attempt_count: Type.Integer(),
     created_at: Time,

@@ -28,7 +28,7 @@ import { newMessageId } from '../delivery/signer.js';
 import { uuidFingerprint } from '../log.js';
 import { isoTime } from '../time.js';
 import type { SubscriptionHealthData } from './contract.js';
-import { renderMessageBody } from './outbox.js';
+import { NO_SEQUENCE, renderMessageBody } from './outbox.js';
 import type { HealthTopic } from './topics.js';
 
 const DAY_MS = 86_400_000;
@@ -207,7 +207,7 @@ export class HealthSweep {
       .execute();
     const rows = recipients.map((r) => {
       const messageId = newMessageId();
-      return newMessageRow({ messageId, storeId: about.store_id, subscriptionUuid: r.uuid, topic, orderId: null, body: renderMessageBody(messageId, topic, now, data), createdAt: now, dueAt: now, held: r.status !== 'active' });
+      return newMessageRow({ messageId, storeId: about.store_id, subscriptionUuid: r.uuid, topic, orderId: null, body: renderMessageBody(messageId, topic, now, data, NO_SEQUENCE), createdAt: now, dueAt: now, held: r.status !== 'active' });
     });
     await enqueueMessages(tx.db, rows);
     if (rows.some((r) => r.status === 'pending')) {

@@ -93,7 +93,8 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
     leaseMs: o.leaseMs,
     async deliverNow(rowId, storeId) {
       const sent = await sendClaimed(database, sender, rowId, storeId, settings);
-      if (sent.status === 'sent' && sent.result.outcome.kind === 'failed') wake();
+      // A retry scheduled, or (ordered delivery) the next message of its order made due.
+      if (sent.status === 'sent' && (sent.result.outcome.kind === 'failed' || sent.promoted > 0)) wake();
       return sent;
     },
     async sendTest(sub, at = now()) {
@@ -118,11 +119,17 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
       if (!window.dryRun && count > 0) wake();
       return count;
     },
-    discardHeld: (storeId, uuid, until, dryRun) => discardHeld(database.kysely, storeId, uuid, until, dryRun),
+    async discardHeld(storeId, uuid, until, dryRun) {
+      const count = await discardHeld(database.kysely, storeId, uuid, until, dryRun);
+      // Ordered delivery: a chain whose held head went has its next message made its head.
+      if (!dryRun && count > 0) wake();
+      return count;
+    },
     createSubscription: (owner, input) => createSubscription(database, policy, owner, input),
     async updateSubscription(storeId, uuid, patch, changedBy) {
       const saved = await updateSubscription(database, policy, storeId, uuid, patch, changedBy);
-      if (patch.status === 'active') wake();
+      // Enabled again, or ordering turned off: messages that waited are due now.
+      if (patch.status === 'active' || patch.ordering === 'none') wake();
       return saved;
     },
     async rotateSigningKey(storeId, uuid, request, at = now()) {

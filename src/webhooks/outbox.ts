@@ -4,6 +4,11 @@
  * matching subscription, its body rendered once with that subscription's `expands`. A disabled
  * subscription gets its messages too, `held` until it is enabled again; only deleting a
  * subscription stops them. A rolled-back change leaves no message; a committed one always has all.
+ *
+ * Every message carries its resource's next `sequence` (sequences.ts): each event of a change gets
+ * its own number, in the order the change lists them, shared by all subscriptions' messages of
+ * that event. A subscription with ordering 'per_order' gets its messages keyed by their resource
+ * (`order:123`, `product:7`, …), so delivery sends them one at a time (delivery/ordering.ts).
  */
 import type { OrderExpand } from '../orders/contract.js';
 import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
@@ -18,6 +23,7 @@ import type { OrderEventSink, OrderTopic } from '../orders/events.js';
 import { renderOrder } from '../orders/render.js';
 import { appendStoreEvents } from '../store-events/writer.js';
 import { isoTime } from '../time.js';
+import { orderingKeyOf, sequenceKey, takeSequences } from './sequences.js';
 import type { MessageBody } from './topics.js';
 
 export interface Outbox extends OrderEventSink {
@@ -27,9 +33,17 @@ export interface Outbox extends OrderEventSink {
   onEvents(listener: (storeId: number) => void): void;
 }
 
-export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown): string {
-  const body: MessageBody<unknown> = { id: messageId, topic, created_at: isoTime(createdAt), data };
+/** The sequence of a message about no resource (the test message); resources count from 1. */
+export const NO_SEQUENCE = 0;
+
+export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown, sequence: number = NO_SEQUENCE): string {
+  const body: MessageBody<unknown> = { id: messageId, topic, created_at: isoTime(createdAt), sequence, data };
   return JSON.stringify(body);
+}
+
+/** A subscription's ordering key for a resource's messages: none unless it delivers in order. */
+function keyFor(ordering: string, resource: string, resourceId: number): string | null {
+  return ordering === 'per_order' ? orderingKeyOf(resource, resourceId) : null;
 }
 
 /** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id and webhook-id. */
@@ -57,12 +71,15 @@ export function createOutbox(): Outbox {
       });
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
-        .select(['uuid', 'topic', 'expands', 'status'])
+        .select(['uuid', 'topic', 'expands', 'status', 'ordering'])
         .where('store_id', '=', agg.order.store_id)
         .where('topic', 'in', [...topics])
         .orderBy('created_at')
         .execute();
       if (subscriptions.length === 0) return;
+      // One number per topic of the change, in its order; taken only when someone gets a message.
+      const sequences = await takeSequences(tx, [{ storeId, resource: 'order', resourceId: agg.order.id, count: topics.length }]);
+      const firstSequence = sequences.get(sequenceKey(storeId, 'order', agg.order.id))!;
       // Render each distinct expansion set once; many subscriptions usually share one.
       const rendered = new Map<string, unknown>();
       const rows = subscriptions.map((s) => {
@@ -72,18 +89,21 @@ export function createOutbox(): Outbox {
           rendered.set(s.expands, data);
         }
         const messageId = newMessageId();
+        const sequence = firstSequence + topics.indexOf(s.topic as OrderTopic);
         return newMessageRow({
           messageId,
           storeId: agg.order.store_id,
           subscriptionUuid: s.uuid,
           topic: s.topic,
           orderId: agg.order.id,
-          body: renderMessageBody(messageId, s.topic, occurredAt, data),
+          body: renderMessageBody(messageId, s.topic, occurredAt, data, sequence),
           createdAt: occurredAt,
           dueAt: occurredAt,
           held: s.status !== 'active',
           contentType: JSON_CONTENT_TYPE,
           maxAttempts: MAX_ATTEMPTS,
+          orderingKey: keyFor(s.ordering, 'order', agg.order.id),
+          sequence,
         });
       });
       // Topics are published in the order the change lists them, so insert in that order.
@@ -94,15 +114,21 @@ export function createOutbox(): Outbox {
       if (events.length === 0) return;
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
-        .select(['uuid', 'topic', 'expands', 'status', 'store_id'])
+        .select(['uuid', 'topic', 'expands', 'status', 'store_id', 'ordering'])
         .where('store_id', 'in', [...new Set(events.map((e) => e.storeId))])
         .where('topic', 'in', [...new Set(events.map((e) => e.topic))])
         .orderBy('created_at')
         .execute();
       if (subscriptions.length === 0) return;
+      // One number per event of each resource, in the order the events happened.
+      const first = await takeSequences(tx, events.map((e) => ({ storeId: e.storeId, resource: e.resource, resourceId: e.resourceId, count: 1 })));
+      const next = new Map<string, number>();
       const rows: ReturnType<typeof newMessageRow>[] = [];
       // Events in the order they happened; each rendered once per distinct expansion set.
       for (const event of events) {
+        const key = sequenceKey(event.storeId, event.resource, event.resourceId);
+        const sequence = next.get(key) ?? first.get(key)!;
+        next.set(key, sequence + 1);
         const rendered = new Map<string, unknown>();
         for (const s of subscriptions) {
           if (s.topic !== event.topic || s.store_id !== event.storeId) continue;
@@ -112,7 +138,21 @@ export function createOutbox(): Outbox {
             rendered.set(s.expands, data);
           }
           const messageId = newMessageId();
-          rows.push(newMessageRow({ messageId, storeId: event.storeId, subscriptionUuid: s.uuid, topic: s.topic, orderId: null, body: renderMessageBody(messageId, s.topic, occurredAt, data), createdAt: occurredAt, dueAt: occurredAt, held: s.status !== 'active' }));
+          rows.push(
+            newMessageRow({
+              messageId,
+              storeId: event.storeId,
+              subscriptionUuid: s.uuid,
+              topic: s.topic,
+              orderId: null,
+              body: renderMessageBody(messageId, s.topic, occurredAt, data, sequence),
+              createdAt: occurredAt,
+              dueAt: occurredAt,
+              held: s.status !== 'active',
+              orderingKey: keyFor(s.ordering, event.resource, event.resourceId),
+              sequence,
+            }),
+          );
         }
       }
       await insertAndWake(tx, rows);

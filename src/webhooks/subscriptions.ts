@@ -5,11 +5,11 @@ import { SETTINGS, type Config } from '../config.js';
 import type { Subscription, SubscriptionHealth } from './contract.js';
 import type { Database } from '../db/connection.js';
 import { lockRows } from '../db/dialect.js';
-import type { Schema, SubscriptionRow } from '../db/schema.js';
+import type { Schema, SubscriptionOrdering, SubscriptionRow } from '../db/schema.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { GuardError, NetworkGuard, ResolveError } from '../delivery/network-guard.js';
 import { HEALTHY } from '../delivery/health-counters.js';
-import { deleteMessagesOf, holdSubscription, releaseSubscription } from '../delivery/queue.js';
+import { deleteMessagesOf, holdSubscription, releaseOrdering, releaseSubscription } from '../delivery/queue.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import { isoTime, nowMs } from '../time.js';
 import { applySigningChoice, forgetSigningKeys, type IssuedKeys, type SigningChoice, type SigningView } from './signing-keys.js';
@@ -60,6 +60,8 @@ export interface NewSubscription {
   url: string;
   /** opt-in signing keys of its own (absent: its uuid signs, as in MyCashflow). */
   signing?: SigningChoice | undefined;
+  /** per_order: one message at a time per order (or other resource); default none. */
+  ordering?: SubscriptionOrdering | undefined;
 }
 
 export interface SubscriptionPatch {
@@ -67,6 +69,7 @@ export interface SubscriptionPatch {
   expands?: string[] | undefined;
   status?: 'active' | 'disabled' | undefined;
   signing?: SigningChoice | undefined;
+  ordering?: SubscriptionOrdering | undefined;
 }
 
 /** A subscription as saved, and the signing secret or public key the change made (shown once). */
@@ -89,6 +92,7 @@ export function renderSubscription(row: SubscriptionRow, signing: SigningView, h
     disabled_by: row.disabled_by,
     health,
     held_count: heldCount,
+    ordering: row.ordering,
     signing,
     created_at: isoTime(row.created_at),
     updated_at: isoTime(row.updated_at),
@@ -184,6 +188,7 @@ export async function createSubscription(
       created_at: now,
       updated_at: now,
       ...HEALTHY,
+      ordering: input.ordering ?? 'none',
     };
     await tx.db.insertInto('webhook_subscriptions').values(row).execute();
     const issued = input.signing ? await applySigningChoice(tx, row, input.signing, overlapOf(policy), now) : {};
@@ -208,10 +213,12 @@ export async function updateSubscription(
     if (url !== undefined) await assertNoDuplicate(tx.db, storeId, current.topic, url, current.uuid);
     await tx.db
       .updateTable('webhook_subscriptions')
-      .set({ ...(url !== undefined ? { url } : {}), ...(expands !== undefined ? { expands: JSON.stringify(expands) } : {}), updated_at: now })
+      .set({ ...(url !== undefined ? { url } : {}), ...(expands !== undefined ? { expands: JSON.stringify(expands) } : {}), ...(change.ordering !== undefined ? { ordering: change.ordering } : {}), updated_at: now })
       .where('uuid', '=', current.uuid)
       .where('store_id', '=', storeId)
       .execute();
+    // Turning ordering off sends what waited in its chains; turning it on orders new messages only.
+    if (change.ordering === 'none' && current.ordering !== 'none') await releaseOrdering(tx.db, current.uuid, now);
     if (change.status === 'disabled' && current.status !== 'disabled') {
       await holdSubscription(tx.db, current.uuid, `Disabled by ${actor} at ${new Date(now).toISOString()}.`, now);
     } else if (change.status === 'active' && current.status !== 'active') {

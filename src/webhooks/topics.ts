@@ -79,6 +79,11 @@ export interface MessageBody<T = Order> {
   id: string;
   topic: string;
   created_at: string;
+  /**
+   * Per resource (the order, product, stock item or customer in `data`), monotonic: 1, 2, 3, … in
+   * commit order, so a consumer can drop an update older than one it has. 0 on the test message.
+   */
+  sequence: number;
   data: T;
 }
 
@@ -190,5 +195,5 @@ const EXAMPLES: Record<TopicResource, TopicData> = { order: EXAMPLE_ORDER, produ
 
 export function exampleMessage(topic: string): MessageBody<TopicData> {
   const data = EXAMPLES[findTopic(topic)?.resource ?? 'order'];
-  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', data };
+  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', sequence: 3, data };
 }

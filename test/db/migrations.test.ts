@@ -46,6 +46,7 @@ const SCHEMA_TABLES = {
   versions: true,
   customers: true,
   customer_group_links: true,
+  resource_sequences: true,
 } as const satisfies Record<keyof Schema, true>;
 const TABLES = Object.keys(SCHEMA_TABLES).sort() as (keyof Schema)[];
 

@@ -65,7 +65,7 @@ forEachDialect('delivery engine', (dialect) => {
         assert.ok(!`${JSON.stringify(req.headers)}\n${req.body}`.includes(whsecOf(s.uuid).slice(6)), 'whsec secret leaked');
 
         const body = verifyBoth(req, s.uuid);
-        assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'topic']);
+        assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
         assert.equal(body.id, h['webhook-id']);
         assert.equal(body.topic, 'order.created');
         assert.match(body.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);

@@ -93,6 +93,7 @@ function attempt(m: ClaimedMessage, startedAt: number, ok: boolean, oneShot = fa
     errorClass: ok ? null : 'http_status',
     errorMessage: ok ? null : 'HTTP 500',
     responseBody: null,
+    orderingKey: m.ordering_key,
     countsForHealth: !oneShot,
   };
 }

@@ -58,7 +58,7 @@ test('heartbeats and batched outcome writes on the same rows never deadlock [pos
     const writer = new OutcomeWriter(database, WORKER);
     // Outcomes finish in whatever order the receivers answer: here, newest row first.
     const writes = [...ids].reverse().map((rowId) => {
-      const attempt: AttemptRecord = { rowId, storeId: store.id, subscriptionUuid: uuid, attemptNumber: round + 1, startedAt: Date.now(), durationMs: 1, statusCode: 500, errorClass: 'http_status', errorMessage: 'HTTP 500', responseBody: null };
+      const attempt: AttemptRecord = { rowId, storeId: store.id, subscriptionUuid: uuid, orderingKey: null, attemptNumber: round + 1, startedAt: Date.now(), durationMs: 1, statusCode: 500, errorClass: 'http_status', errorMessage: 'HTTP 500', responseBody: null };
       return writer.record(attempt, { kind: 'failed', nextAttemptAt: Date.now() + 60_000 }).catch((err: unknown) => void errors.push(err));
     });
     let writing = true;

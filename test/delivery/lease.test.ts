@@ -91,6 +91,7 @@ function attemptOf(m: ClaimedMessage, startedAt: number, statusCode: number | nu
     rowId: m.id,
     storeId: m.store_id,
     subscriptionUuid: m.subscription_uuid,
+    orderingKey: m.ordering_key,
     attemptNumber: m.attempt_count + 1,
     startedAt,
     durationMs: 5,

@@ -118,6 +118,7 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
       subscription_uuid: sub.uuid,
       topic: 'order.created',
       order_id: orders[0],
+      sequence: 1,
       status: 'pending',
       attempt_count: 0,
       created_at: '2026-03-01T12:00:00.000+00:00',
@@ -351,7 +352,7 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
     assert.equal(req.headers['webhook-id'], delivery.id);
     assertSigned(req, sub.uuid);
     const body = JSON.parse(req.body);
-    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'topic']);
+    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
     assert.equal(body.id, delivery.id);
     assert.equal(body.topic, 'webhook.test');
     assert.equal(body.created_at, delivery.created_at);

@@ -50,7 +50,7 @@ async function assertBodiesMatchApi(h: Harness, rows: MessageRow[], who: Credent
     assert.equal(row.status === 'held' ? 'disabled' : 'active', sub.status, 'held exactly when its subscription is disabled');
     const expands = JSON.parse(sub.expands) as string[];
     const body = JSON.parse(row.body) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'topic']);
+    assert.deepEqual(Object.keys(body).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
     assert.equal(body['id'], row.message_id, 'body id is the message id (webhook-id)');
     assert.match(row.message_id, /^msg_[A-Za-z0-9_-]{27}$/);
     assert.equal(body['topic'], row.topic);

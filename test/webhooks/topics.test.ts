@@ -57,7 +57,7 @@ forEachDialect('webhooks API: topic catalogue', (dialect) => {
       if (t.resource === 'order') assert.deepEqual(t.expands, [...ORDER_EXPANDS], t.name);
       else if (t.resource === 'subscription_health') assert.ok(HEALTH_TOPICS.includes(t.name) && t.expands.length === 0, t.name);
       else assert.ok(CATALOGUE_TOPICS.includes(t.name), `${t.name} carries a ${t.resource}`);
-      assert.deepEqual(Object.keys(t.example).sort(), ['created_at', 'data', 'id', 'topic']);
+      assert.deepEqual(Object.keys(t.example).sort(), ['created_at', 'data', 'id', 'sequence', 'topic']);
       assert.equal(t.example.topic, t.name);
       assert.match(t.example.id, /^msg_[A-Za-z0-9_-]{27}$/, 'looks like a real message id');
       assert.match(t.example.created_at, ISO_WITH_OFFSET);

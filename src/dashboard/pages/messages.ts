@@ -15,6 +15,7 @@ import { redirectWith, render, sessionOf, type DashboardContext } from '../conte
 import { html, path, type SafeHtml } from '../html.js';
 import { csrfField, statusBadge } from '../layout.js';
 import { nextAttemptShown, shownState, type ShownState } from '../../delivery/message-states.js';
+import { chainPosition, type ChainPosition } from '../../delivery/queue-views.js';
 import { attemptExplanation, attemptsOf, attemptSummary } from '../queries.js';
 import { formatDuration, relative, timeTag } from '../time.js';
 import { messagePath } from './overview.js';
@@ -44,9 +45,18 @@ const STATE_TEXT: Record<ShownState, string> = {
   sending: 'Being sent right now.',
   retrying: 'The last attempt failed; another one is scheduled.',
   held: 'Held: the subscription is disabled. It is sent when the subscription is enabled again.',
+  blocked: 'Blocked: the subscription delivers per order, and an earlier message of the same order is not finished yet. It is sent once that one is delivered or has failed for good.',
   delivered: 'Delivered.',
   failed: 'Failed for good: every retry was used. Resend it once the receiver is fixed.',
 };
+
+/** What a blocked message waits for: its chain's head, and how many are ahead of it. */
+function waitsBehind(uuid: string, chain: ChainPosition, now: number): SafeHtml {
+  const ahead = chain.ahead === 1 ? '1 message' : `${chain.ahead} messages`;
+  if (!chain.head) return html`${ahead} of its order, none of them sendable right now; the dispatcher releases it within a minute.`;
+  const headState = shownState(chain.head, now);
+  return html`<a href="${messagePath(uuid, chain.head.message_id)}"><code>${chain.head.message_id}</code></a> (${headState}); ${ahead} of its order ahead of this one.`;
+}
 
 /** One attempt: when, how long, the answer; its response body closed until asked for. */
 function attemptItem(a: AttemptRow, tz: string): SafeHtml {
@@ -100,6 +110,8 @@ function timeline(attempts: AttemptRow[], message: MessageRow, state: ShownState
     items.push(html`<li class="next"><h3>Attempt ${message.attempt_count + 1}</h3><p>Being sent right now.</p></li>`);
   } else if (state === 'held') {
     items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>When the subscription is enabled again.</p></li>`);
+  } else if (state === 'blocked') {
+    items.push(html`<li class="next"><h3>Next attempt ${message.attempt_count + 1}</h3><p>Once the earlier messages of its order are finished.</p></li>`);
   }
   return items.length ? html`<ol class="timeline">${items}</ol>` : html`<p>No attempt yet.</p>`;
 }
@@ -128,6 +140,7 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
           </section>`
         : '';
 
+    const chain = state === 'blocked' ? await chainPosition(ctx.db, message) : null;
     const headers = last ? headersSent(sub, message, last, (await keyRows(ctx.db, session.auth.storeId, [sub.uuid])).get(sub.uuid) ?? []) : null;
     const body = html`
       <p><a href="${subscriptionPath(sub.uuid)}">← Subscription to ${sub.topic}</a></p>
@@ -135,6 +148,8 @@ export function registerMessagePages(app: FastifyInstance, ctx: DashboardContext
       <dl class="facts">
         <dt>State</dt><dd>${statusBadge(state)} ${STATE_TEXT[state]}</dd>
         <dt>Topic</dt><dd><code>${message.topic}</code></dd>
+        <dt>Sequence</dt><dd data-sequence="${message.sequence ?? ''}">${message.sequence !== null ? String(message.sequence) : html`<span class="muted">none</span>`}</dd>
+        ${chain ? html`<dt>Waits behind</dt><dd data-waits-behind="${chain.head?.message_id ?? ''}">${waitsBehind(sub.uuid, chain, now)}</dd>` : ''}
         <dt>Order</dt><dd>${message.order_id !== null ? html`<a href="${path('orders', message.order_id)}">Order ${message.order_id}</a>` : html`<span class="muted">none</span>`}</dd>
         <dt>Receiver</dt><dd><code>${sub.url}</code> ${sub.status === 'disabled' ? statusBadge('disabled') : ''}</dd>
         <dt>Created</dt><dd>${timeTag(message.created_at, tz)}</dd>

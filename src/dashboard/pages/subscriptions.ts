@@ -5,7 +5,7 @@
  * and discarding messages are in recovery.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { SubscriptionRow } from '../../db/schema.js';
+import { SUBSCRIPTION_ORDERINGS, type SubscriptionOrdering, type SubscriptionRow } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { signingViews, type SigningView } from '../../webhooks/signing-keys.js';
 import { findSubscription, listSubscriptions } from '../../webhooks/subscriptions.js';
@@ -67,6 +67,28 @@ function expandsFieldset(topic: TopicDefinition, checked: readonly string[]): Sa
   </fieldset>`;
 }
 
+const ORDERING_TEXT: Record<SubscriptionOrdering, string> = {
+  none: 'Send each message as soon as it is due (fastest; messages about one order may arrive out of order after a retry).',
+  per_order: 'One at a time per order (per product, stock item or customer for those topics): the next waits until the previous one is delivered or has failed for good. Other orders still go in parallel.',
+};
+
+/** The ordering choice of the new and edit forms. */
+function orderingFieldset(checked: SubscriptionOrdering): SafeHtml {
+  return html`<fieldset>
+    <legend>Ordering</legend>
+    ${SUBSCRIPTION_ORDERINGS.map((o) => html`<label><input type="radio" name="ordering" value="${o}"${o === checked ? html` checked` : ''}> <span><code>${o}</code> — ${ORDERING_TEXT[o]}</span></label>`)}
+    <p class="hint">Every message carries a <code>sequence</code> per order either way, so a receiver can drop a stale update.</p>
+  </fieldset>`;
+}
+
+/** The ordering a form sent: a 400 for anything but the two choices. */
+function orderingField(body: unknown): SubscriptionOrdering | undefined {
+  const value = field(body, 'ordering');
+  if (value === undefined || value === '') return undefined;
+  if (!(SUBSCRIPTION_ORDERINGS as readonly string[]).includes(value)) throw new DomainError(400, `Ordering must be one of ${SUBSCRIPTION_ORDERINGS.join(', ')}.`, [{ field: 'ordering', message: `"${value}" is not one of ${SUBSCRIPTION_ORDERINGS.join(', ')}` }]);
+  return value as SubscriptionOrdering;
+}
+
 function topicPicker(selected?: string, error?: string): SafeHtml {
   return html`<form method="get" action="/subscriptions/new">
     ${error ? html`<div class="problem errors" role="alert">${error}</div>` : ''}
@@ -79,7 +101,7 @@ function topicPicker(selected?: string, error?: string): SafeHtml {
   </form>`;
 }
 
-function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; expands?: string[] }, errors?: HtmlValue): SafeHtml {
+function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; expands?: string[]; ordering?: SubscriptionOrdering | undefined }, errors?: HtmlValue): SafeHtml {
   return html`<form method="post" action="/subscriptions">
     ${csrfField(csrf)}
     <input type="hidden" name="topic" value="${topic.name}">
@@ -89,6 +111,7 @@ function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; e
     <input id="url" name="url" type="url" required maxlength="2048" placeholder="https://erp.example.com/hooks/storehook" value="${values.url ?? ''}">
     <p class="hint">Messages are POSTed here as signed JSON. Internal addresses (loopback, private networks) are refused unless the operator allows them.</p>
     ${expandsFieldset(topic, values.expands ?? [])}
+    ${orderingFieldset(values.ordering ?? 'none')}
     <p><button type="submit">Create subscription</button> <a href="/subscriptions">Cancel</a></p>
   </form>`;
 }
@@ -113,6 +136,7 @@ function facts(sub: SubscriptionRow, tz: string, held: number, signing: SigningV
     <dt>Expands</dt><dd>${expands.length ? expands.map((e, i) => html`${i ? ', ' : ''}<code>${e}</code>`) : html`<span class="muted">none (the order only)</span>`}</dd>
     <dt>State</dt><dd>${statusBadge(sub.status)}${sub.disabled_reason ? html` ${sub.disabled_reason}` : ''}</dd>
     ${health ? healthFacts(sub, tz, health.view, health.lastHour) : ''}
+    <dt>Ordering</dt><dd data-ordering="${sub.ordering}"><code>${sub.ordering}</code> — ${ORDERING_TEXT[sub.ordering]}</dd>
     <dt>Delivered (24 h)</dt><dd>${successRate(rate)}</dd>
     <dt>Held messages</dt><dd data-held-count="${held}">${held
       ? html`<a href="${subscriptionPath(sub.uuid, { status: 'held' })}#messages">${held}</a> — kept, not sent, while the subscription is disabled; enabling it sends them, oldest first`
@@ -204,13 +228,15 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     }
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
+    let ordering: SubscriptionOrdering | undefined;
     try {
-      const { row } = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands });
+      ordering = orderingField(request.body);
+      const { row } = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands, ordering });
       request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created (dashboard)');
       return redirectWith(ctx, request, reply, subscriptionPath(row.uuid), { kind: 'ok', text: `Subscription created: ${row.topic} messages now go to ${row.url}. Send a test message to check the receiver.` });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.status !== 400 && error.status !== 409)) throw error;
-      const body = html`<h1>New subscription</h1>${newForm(session.csrfToken, topic, { url, expands }, errorList(error))}`;
+      const body = html`<h1>New subscription</h1>${newForm(session.csrfToken, topic, { url, expands, ordering }, errorList(error))}`;
       return render(ctx, request, reply, { title: 'New subscription', section: 'subscriptions', body, status: error.status });
     }
   });
@@ -287,7 +313,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     return redirectWith(ctx, request, reply, messagePath(sub.uuid, messageId), sendFlash('Test message', sent, session.auth.timezone));
   });
 
-  const editForm = (csrf: string, sub: SubscriptionRow, values: { url: string; expands: string[] }, errors?: HtmlValue) => {
+  const editForm = (csrf: string, sub: SubscriptionRow, values: { url: string; expands: string[]; ordering: SubscriptionOrdering }, errors?: HtmlValue) => {
     const topic = findTopic(sub.topic);
     return html`<h1>Edit subscription to <code>${sub.topic}</code></h1>
       <form method="post" action="${path('subscriptions', sub.uuid, 'edit')}">
@@ -296,6 +322,8 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
         <label for="url">Receiver URL</label>
         <input id="url" name="url" type="url" required maxlength="2048" value="${values.url}">
         ${topic ? expandsFieldset(topic, values.expands) : ''}
+        ${orderingFieldset(values.ordering)}
+        <p class="hint">Switching ordering off sends the messages waiting behind earlier ones at once; switching it on orders the messages made from then on.</p>
         <p class="hint">The topic cannot change; create another subscription for another topic. Messages already queued keep the contents they were rendered with.</p>
         <p><button type="submit">Save</button> <a href="${subscriptionPath(sub.uuid)}">Cancel</a></p>
       </form>`;
@@ -304,7 +332,7 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
   app.get('/subscriptions/:uuid/edit', hidden, async (request, reply) => {
     const session = sessionOf(request);
     const sub = await loadEditable(request);
-    const body = editForm(session.csrfToken, sub, { url: sub.url, expands: JSON.parse(sub.expands) as string[] });
+    const body = editForm(session.csrfToken, sub, { url: sub.url, expands: JSON.parse(sub.expands) as string[], ordering: sub.ordering });
     return render(ctx, request, reply, { title: 'Edit subscription', section: 'subscriptions', body });
   });
 
@@ -313,12 +341,14 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const sub = await loadEditable(request);
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
+    let ordering: SubscriptionOrdering = sub.ordering;
     try {
-      await ctx.webhooks.updateSubscription(session.auth.storeId, sub.uuid, { url, expands }, session.auth.email);
+      ordering = orderingField(request.body) ?? sub.ordering;
+      await ctx.webhooks.updateSubscription(session.auth.storeId, sub.uuid, { url, expands, ordering }, session.auth.email);
       return redirectWith(ctx, request, reply, subscriptionPath(sub.uuid), { kind: 'ok', text: 'Subscription saved.' });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.status !== 400 && error.status !== 409)) throw error;
-      return render(ctx, request, reply, { title: 'Edit subscription', section: 'subscriptions', body: editForm(session.csrfToken, sub, { url, expands }, errorList(error)), status: error.status });
+      return render(ctx, request, reply, { title: 'Edit subscription', section: 'subscriptions', body: editForm(session.csrfToken, sub, { url, expands, ordering }, errorList(error)), status: error.status });
     }
   });
 

@@ -16,6 +16,7 @@ import { messageDeliveryFieldsSchema } from './0009-message-delivery-fields.js';
 import { catalogueSchema } from './0010-catalogue.js';
 import { signingKeysSchema } from './0011-signing-keys.js';
 import { subscriptionHealthSchema } from './0012-subscription-health.js';
+import { orderingSchema } from './0013-ordering.js';
 
 export type MigrationFactory = (dialect: Dialect) => Migration;
 
@@ -33,6 +34,7 @@ const ALL: Record<string, MigrationFactory> = {
   '0010-catalogue': catalogueSchema,
   '0011-signing-keys': signingKeysSchema,
   '0012-subscription-health': subscriptionHealthSchema,
+  '0013-ordering': orderingSchema,
 };
 
 export function migrationsFor(dialect: Dialect): Record<string, Migration> {
