@@ -8,7 +8,8 @@ import type { SubscriptionRow } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { uuidFingerprint } from '../../log.js';
 import { signingSecret } from '../../webhooks/signatures.js';
-import type { SigningView } from '../../webhooks/signing-keys.js';
+import type { SigningChoice } from '../../webhooks/contract.js';
+import type { IssuedKeys, SigningView } from '../../webhooks/signing-keys.js';
 import { findSubscription, overlapOf } from '../../webhooks/subscriptions.js';
 import { findTopic } from '../../webhooks/topics.js';
 import { field, render, sessionOf, type DashboardContext } from '../context.js';
@@ -21,6 +22,50 @@ const HMAC_TEXT: Record<SigningView['hmac'], string> = {
   secret: 'v1 (HMAC-SHA256), keyed by its own whsec_ secret',
   off: 'no v1 signature',
 };
+
+/** The new-subscription form's signing choices, each the API's `signing` it stands for (undefined: the uuid signs). */
+const SIGNING_CHOICES = {
+  uuid: { text: 'The subscription uuid (as MyCashflow): any Standard Webhooks library verifies it with whsec_ + base64(uuid).', signing: undefined },
+  secret: { text: 'A whsec_ secret of its own, shown once on the next page; it can be rotated without a gap.', signing: { hmac: 'secret' } },
+  ed25519: { text: 'ed25519 only (v1a): the receiver gets a whpk_ public key and holds no secret that could forge a message.', signing: { hmac: 'off', ed25519: true } },
+  both: { text: 'Its own whsec_ secret and ed25519, side by side (v1 and v1a).', signing: { hmac: 'secret', ed25519: true } },
+} as const satisfies Record<string, { text: string; signing: SigningChoice | undefined }>;
+
+export type SigningChoiceName = keyof typeof SIGNING_CHOICES;
+
+/** The signing choice of the new-subscription form. */
+export function signingFieldset(checked: SigningChoiceName): SafeHtml {
+  return html`<fieldset>
+    <legend>Signature</legend>
+    ${(Object.keys(SIGNING_CHOICES) as SigningChoiceName[]).map((c) => html`<label><input type="radio" name="signing" value="${c}"${c === checked ? html` checked` : ''}> <span>${SIGNING_CHOICES[c].text}</span></label>`)}
+  </fieldset>`;
+}
+
+/** The signing choice a form sent (the uuid when absent); a 400 for anything else. */
+export function signingChoiceField(body: unknown): SigningChoiceName {
+  const value = field(body, 'signing');
+  if (value === undefined || value === '') return 'uuid';
+  if (!Object.hasOwn(SIGNING_CHOICES, value)) {
+    const names = Object.keys(SIGNING_CHOICES).join(', ');
+    throw new DomainError(400, `Signature must be one of ${names}.`, [{ field: 'signing', message: `"${value}" is not one of ${names}` }]);
+  }
+  return value as SigningChoiceName;
+}
+
+/** What the API's createSubscription takes for a form choice. */
+export function signingChoiceOf(choice: SigningChoiceName): SigningChoice | undefined {
+  const signing = SIGNING_CHOICES[choice].signing;
+  return signing ? { ...signing } : undefined;
+}
+
+/** The keys made with a new subscription, shown this once (the answer must not be cached). */
+export function issuedKeysBody(sub: SubscriptionRow, issued: IssuedKeys): SafeHtml {
+  return html`<h1>Subscription created</h1>
+    <p><code>${sub.topic}</code> messages now go to <code>${sub.url}</code>.</p>
+    ${issued.secret ? html`<p>Its signing secret — copy it now: it is shown this once and never again.</p><p><code data-new-key="hmac">${issued.secret}</code></p>` : ''}
+    ${issued.publicKey ? html`<p>Its ed25519 public key, to verify <code>v1a</code> signatures (also listed on the subscription page):</p><p><code data-new-key="ed25519">${issued.publicKey}</code></p>` : ''}
+    <p><a href="${path('subscriptions', sub.uuid)}">Go to the subscription</a> — then send a test message to check the receiver.</p>`;
+}
 
 export function rotatePath(uuid: string): string {
   return path('subscriptions', uuid, 'secret', 'rotate');

@@ -19,7 +19,7 @@ import { lastAttempts } from '../queries.js';
 import { messageFilterForm, messageTable, readMessageFilter } from '../message-list.js';
 import { timeTag } from '../time.js';
 import { messagePath } from './overview.js';
-import { signingFacts } from './signing.js';
+import { issuedKeysBody, signingChoiceField, signingFacts, signingFieldset, signingChoiceOf, type SigningChoiceName } from './signing.js';
 import { recoverForm } from './recovery.js';
 import { uuidFingerprint } from '../../log.js';
 import type { SubscriptionHealth } from '../../webhooks/contract.js';
@@ -101,7 +101,7 @@ function topicPicker(selected?: string, error?: string): SafeHtml {
   </form>`;
 }
 
-function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; expands?: string[]; ordering?: SubscriptionOrdering | undefined }, errors?: HtmlValue): SafeHtml {
+function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; expands?: string[]; ordering?: SubscriptionOrdering | undefined; signing?: SigningChoiceName | undefined }, errors?: HtmlValue): SafeHtml {
   return html`<form method="post" action="/subscriptions">
     ${csrfField(csrf)}
     <input type="hidden" name="topic" value="${topic.name}">
@@ -112,6 +112,7 @@ function newForm(csrf: string, topic: TopicDefinition, values: { url?: string; e
     <p class="hint">Messages are POSTed here as signed JSON. Internal addresses (loopback, private networks) are refused unless the operator allows them.</p>
     ${expandsFieldset(topic, values.expands ?? [])}
     ${orderingFieldset(values.ordering ?? 'none')}
+    ${signingFieldset(values.signing ?? 'uuid')}
     <p><button type="submit">Create subscription</button> <a href="/subscriptions">Cancel</a></p>
   </form>`;
 }
@@ -229,14 +230,21 @@ export function registerSubscriptionPages(app: FastifyInstance, ctx: DashboardCo
     const url = (field(request.body, 'url') ?? '').trim();
     const expands = fields(request.body, 'expands');
     let ordering: SubscriptionOrdering | undefined;
+    let signing: SigningChoiceName | undefined;
     try {
       ordering = orderingField(request.body);
-      const { row } = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands, ordering });
+      signing = signingChoiceField(request.body);
+      const { row, issued } = await ctx.webhooks.createSubscription({ storeId: session.auth.storeId, userId: session.auth.userId }, { topic: topic.name, url, expands, ordering, signing: signingChoiceOf(signing) });
       request.log.info({ subscription: uuidFingerprint(row.uuid), topic: row.topic }, 'webhook subscription created (dashboard)');
+      if (issued.secret || issued.publicKey) {
+        // A secret lives in this one answer: not in a flash message or a redirect, not in a cache.
+        reply.header('cache-control', 'no-store');
+        return render(ctx, request, reply, { title: 'Subscription created', section: 'subscriptions', body: issuedKeysBody(row, issued) });
+      }
       return redirectWith(ctx, request, reply, subscriptionPath(row.uuid), { kind: 'ok', text: `Subscription created: ${row.topic} messages now go to ${row.url}. Send a test message to check the receiver.` });
     } catch (error) {
       if (!(error instanceof DomainError) || (error.status !== 400 && error.status !== 409)) throw error;
-      const body = html`<h1>New subscription</h1>${newForm(session.csrfToken, topic, { url, expands, ordering }, errorList(error))}`;
+      const body = html`<h1>New subscription</h1>${newForm(session.csrfToken, topic, { url, expands, ordering, signing }, errorList(error))}`;
       return render(ctx, request, reply, { title: 'New subscription', section: 'subscriptions', body, status: error.status });
     }
   });
