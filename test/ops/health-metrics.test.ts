@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { waitUntil } from '../helpers/waiting.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 after(async () => {
@@ -54,12 +54,20 @@ test('serve: healthz is ready, metrics count attempts, latency, claims and the q
   }
   await ok.waitFor(3);
   await failing.waitFor(3);
-  await sleep(300); // outcomes are written just after the answers
-
-  const res = await fetch(`${s.url}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-  const text = await res.text();
+  // Outcomes are written just after the answers: scrape until all six are recorded and nothing
+  // is in flight (a fixed pause was too short on a loaded machine).
+  const scrape = async () => {
+    const res = await fetch(`${s.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+    return res.text();
+  };
+  const text = await waitUntil('six attempts recorded, none in flight', async () => {
+    const t = await scrape();
+    const recorded = (sample(t, 'storehook_delivery_attempts_total', { outcome: 'delivered' }) ?? 0) + (sample(t, 'storehook_delivery_attempts_total', { outcome: 'http_status' }) ?? 0);
+    // the queue gauges are cached for a few seconds: wait for a count taken after the outcomes
+    return recorded === 6 && sample(t, 'storehook_messages_in_flight') === 0 && sample(t, 'storehook_messages', { state: 'scheduled' }) === 3 ? t : null;
+  }, 20_000);
   assert.equal(sample(text, 'storehook_delivery_attempts_total', { outcome: 'delivered' }), 3);
   assert.equal(sample(text, 'storehook_delivery_attempts_total', { outcome: 'http_status' }), 3);
   assert.equal(sample(text, 'storehook_delivery_latency_seconds_count'), 3, 'latency observed per 2xx');
