@@ -192,7 +192,7 @@ export interface NewMessage {
   createdAt?: number;
   /** the order it is about (default: its index + 1, one order per message). */
   orderId?: number;
-  /** its chain, as the outbox keys the messages of an ordered subscription (`order:<id>`); default none. */
+  /** its chain key (the outbox's names the store, the receiver URL and the order); default none. */
   orderingKey?: string;
   /** the body's `sequence` (default 1). */
   sequence?: number;

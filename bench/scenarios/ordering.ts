@@ -55,7 +55,8 @@ async function runCase(ctx: Ctx, db: BenchDb, tenant: Tenant, subs: string[], en
       createdAt: base + perSub,
       orderId,
       sequence: (perSub % PER_ORDER) + 1,
-      ...(ordering === 'per_order' ? { orderingKey: `order:${orderId}` } : {}),
+      // one chain per subscription and order, as the outbox keys ten different receivers
+      ...(ordering === 'per_order' ? { orderingKey: `${subs[i % SUBSCRIPTIONS]!}:order:${orderId}` } : {}),
     };
   });
   const deliveredBefore = await countByStatus(db, 'delivered');

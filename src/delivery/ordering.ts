@@ -1,6 +1,9 @@
 /**
  * Ordered delivery as a chain (issue #17 §4). A message whose producer gave it an `ordering_key`
- * belongs to the chain of (its subscription, that key). A chain has at most one unfinished head
+ * belongs to the chain of that key, whichever subscription it is for: the producer makes the key
+name everything that shares the chain (the outbox: the store, the receiver's URL and the
+resource, so an order's `order.created` and `order.updated` subscriptions to one receiver are one
+chain; ARCHITECTURE and docs/webhooks.md). A chain has at most one unfinished head
  * (pending, in flight included, or held); the messages queued behind it are `blocked`: outside the
  * due indexes, so the claim (claim.ts) never sees them and stays as cheap as ever. When the head
  * reaches a final state (delivered, or failed for good), the oldest blocked message of its chain
@@ -25,16 +28,15 @@ import type { LaneMark } from './lanes.js';
 
 type Db = Kysely<Schema>;
 
-/** One chain: a subscription's messages with one ordering key. */
+/** One chain: the messages with one ordering key, of one or more subscriptions. */
 export interface Chain {
-  subscriptionUuid: string;
   orderingKey: string;
 }
 
 /** The class of the chains' advisory locks ('ORDR'); the object is a hash of the chain. */
 const CHAIN_LOCK = 0x4f524452;
 
-const chainName = (c: Chain) => `${c.subscriptionUuid} ${c.orderingKey}`;
+const chainName = (c: Chain) => c.orderingKey;
 
 function distinctChains(chains: readonly Chain[]): Chain[] {
   const seen = new Map<string, Chain>();
@@ -47,20 +49,34 @@ export function lockChains(db: Db, chains: readonly Chain[]): Promise<void> {
   return advisoryXactLocksOnNames(db, CHAIN_LOCK, chains.map(chainName));
 }
 
-/** `(m.subscription_uuid = ? and m.ordering_key = ?) or …` for these chains. */
+/** `m.ordering_key in (…)` for these chains. */
 function inChains(alias: string, chains: readonly Chain[]) {
-  return sql.join(
-    chains.map((c) => sql`(${sql.ref(`${alias}.subscription_uuid`)} = ${c.subscriptionUuid} and ${sql.ref(`${alias}.ordering_key`)} = ${c.orderingKey})`),
-    sql` or `,
-  );
+  return sql`${sql.ref(`${alias}.ordering_key`)} in (${sql.join(chains.map((c) => c.orderingKey))})`;
+}
+
+/**
+ * PostgreSQL: locks every chain a subscription has unfinished messages in, before an operator
+ * action (discard, delete, ordering off) changes them: the same lock-then-rows order as an
+ * enqueue or an outcome, so the action and a chain's outcome never wait on each other in a cycle.
+ */
+export async function lockChainsOf(db: Db, subscriptionUuid: string): Promise<void> {
+  const keys = await db
+    .selectFrom('webhook_messages')
+    .select('ordering_key')
+    .distinct()
+    .where('subscription_uuid', '=', subscriptionUuid)
+    .where('ordering_key', 'is not', null)
+    .where('status', 'in', ['pending', 'held', 'blocked'])
+    .execute();
+  await lockChains(db, keys.map((k) => ({ orderingKey: k.ordering_key! })));
 }
 
 /** Of these chains, those with an unfinished message (pending, held or blocked). */
 async function busyChains(db: Db, chains: readonly Chain[]): Promise<Set<string>> {
-  const rows = await sql<{ subscription_uuid: string; ordering_key: string }>`
-    select distinct m.subscription_uuid, m.ordering_key from webhook_messages m
-    where (${inChains('m', chains)}) and m.status in ('pending', 'held', 'blocked')`.execute(db);
-  return new Set(rows.rows.map((r) => chainName({ subscriptionUuid: r.subscription_uuid, orderingKey: r.ordering_key })));
+  const rows = await sql<{ ordering_key: string }>`
+    select distinct m.ordering_key from webhook_messages m
+    where ${inChains('m', chains)} and m.status in ('pending', 'held', 'blocked')`.execute(db);
+  return new Set(rows.rows.map((r) => chainName({ orderingKey: r.ordering_key })));
 }
 
 /**
@@ -69,13 +85,13 @@ async function busyChains(db: Db, chains: readonly Chain[]): Promise<Set<string>
  * (PostgreSQL), so call it inside the transaction that inserts the rows.
  */
 export async function chainNewRows(db: Db, rows: readonly Insertable<WebhookMessagesTable>[]): Promise<Insertable<WebhookMessagesTable>[]> {
-  const chains = distinctChains(rows.filter((r) => typeof r.ordering_key === 'string').map((r) => ({ subscriptionUuid: r.subscription_uuid, orderingKey: r.ordering_key! })));
+  const chains = distinctChains(rows.filter((r) => typeof r.ordering_key === 'string').map((r) => ({ orderingKey: r.ordering_key! })));
   if (chains.length === 0) return [...rows];
   await lockChains(db, chains);
   const busy = await busyChains(db, chains);
   return rows.map((r) => {
     if (typeof r.ordering_key !== 'string') return r;
-    const name = chainName({ subscriptionUuid: r.subscription_uuid, orderingKey: r.ordering_key });
+    const name = chainName({ orderingKey: r.ordering_key });
     if (busy.has(name)) return { ...r, status: 'blocked', next_attempt_at: null };
     // The next row of this chain in the same batch waits behind this one.
     busy.add(name);
@@ -104,12 +120,11 @@ export async function advanceChains(db: Db, chains: readonly Chain[], now: numbe
     update webhook_messages set status = ${PROMOTED_STATUS}, next_attempt_at = ${promotedAt(now)}
     where id in (
       select min(b.id) from webhook_messages b
-      where b.status = ${sql.lit('blocked')} and (${inChains('b', distinct)})
-      group by b.subscription_uuid, b.ordering_key)
+      where b.status = ${sql.lit('blocked')} and ${inChains('b', distinct)}
+      group by b.ordering_key)
     and not exists (
       select 1 from webhook_messages o
-      where o.subscription_uuid = webhook_messages.subscription_uuid and o.ordering_key = webhook_messages.ordering_key
-        and o.status in ('pending', 'held'))
+      where o.ordering_key = webhook_messages.ordering_key and o.status in ('pending', 'held'))
     returning subscription_uuid, attempt_count, status, next_attempt_at`.execute(db);
   return promoted.rows
     .filter((r) => r.status === 'pending' && r.next_attempt_at !== null)
@@ -126,27 +141,27 @@ const REPAIR_BATCH = 500;
  * Chains with blocked messages and no pending or held one, oldest first: what repairChains fixes.
  * Read without the lock; advanceChains checks again under it.
  */
-export async function strandedChains(db: Db, subscriptionUuid?: string): Promise<Chain[]> {
-  const only = subscriptionUuid === undefined ? sql`` : sql` and b.subscription_uuid = ${subscriptionUuid}`;
-  const rows = await sql<{ subscription_uuid: string; ordering_key: string }>`
-    select b.subscription_uuid, b.ordering_key from webhook_messages b
-    where b.status = ${sql.lit('blocked')}${only}
+export async function strandedChains(db: Db): Promise<Chain[]> {
+  const rows = await sql<{ ordering_key: string }>`
+    select b.ordering_key from webhook_messages b
+    where b.status = ${sql.lit('blocked')}
       and not exists (
         select 1 from webhook_messages o
-        where o.subscription_uuid = b.subscription_uuid and o.ordering_key = b.ordering_key and o.status in ('pending', 'held'))
-    group by b.subscription_uuid, b.ordering_key
+        where o.ordering_key = b.ordering_key and o.status in ('pending', 'held'))
+    group by b.ordering_key
     order by min(b.id)
     limit ${REPAIR_BATCH}`.execute(db);
-  return rows.rows.map((r) => ({ subscriptionUuid: r.subscription_uuid, orderingKey: r.ordering_key }));
+  return rows.rows.map((r) => ({ orderingKey: r.ordering_key }));
 }
 
 /**
- * The safety net: every chain (of one subscription, or all) that has blocked messages and nothing
- * pending or held gets its oldest blocked one promoted. Run inside a transaction; returns the lane
- * marks to lower (the caller lowers them last).
+ * The safety net: every chain that has blocked messages and nothing pending or held gets its
+ * oldest blocked one promoted (a chain may span subscriptions, so this looks at all of them; the
+ * blocked rows are few and have an index of their own). Run inside a transaction; returns the
+ * lane marks to lower (the caller lowers them last).
  */
-export async function repairChainsIn(db: Db, now: number, subscriptionUuid?: string): Promise<LaneMark[]> {
-  const chains = await strandedChains(db, subscriptionUuid);
+export async function repairChainsIn(db: Db, now: number): Promise<LaneMark[]> {
+  const chains = await strandedChains(db);
   if (chains.length === 0) return [];
   await lockChains(db, chains);
   return advanceChains(db, chains, now);

@@ -118,7 +118,10 @@ function healthCtes(records: readonly OutcomeRecord[]) {
       select s.uuid from webhook_subscriptions s join health h on h.uuid = s.uuid
       where h.failures > 0 or s.consecutive_failures > 0 or s.failing_since is not null
       order by s.uuid
-      for update of s
+      -- NO KEY: a message insert's foreign-key check holds KEY SHARE on its subscription, which
+      -- FOR UPDATE would wait for (an order's transaction inserting a message while this batch
+      -- waits on it, and it on this batch's lane: a deadlock).
+      for no key update of s
     ),
     health_write as (
       update webhook_subscriptions s set

@@ -221,7 +221,8 @@ export async function heldCounts(db: Db, storeId: number, uuids: readonly string
  * minute), and how many unfinished messages are ahead of it.
  */
 export interface ChainPosition {
-  head: { message_id: string; status: MessageRow['status']; locked_until: number | null; attempt_count: number } | null;
+  /** its subscription too: a chain spans the subscriptions of one receiver. */
+  head: { message_id: string; subscription_uuid: string; topic: string; status: MessageRow['status']; locked_until: number | null; attempt_count: number } | null;
   ahead: number;
 }
 
@@ -230,10 +231,10 @@ export async function chainPosition(db: Db, m: Pick<MessageRow, 'id' | 'store_id
   const chain = db
     .selectFrom('webhook_messages')
     .where('store_id', '=', m.store_id)
-    .where('subscription_uuid', '=', m.subscription_uuid)
+    // A chain may span subscriptions (the same receiver's order.created and order.updated).
     .where('ordering_key', '=', m.ordering_key);
   const [head, ahead] = await Promise.all([
-    chain.where('status', 'in', ['pending', 'held']).select(['message_id', 'status', 'locked_until', 'attempt_count']).orderBy('id').limit(1).executeTakeFirst(),
+    chain.where('status', 'in', ['pending', 'held']).select(['message_id', 'subscription_uuid', 'topic', 'status', 'locked_until', 'attempt_count']).orderBy('id').limit(1).executeTakeFirst(),
     chain.where('status', 'in', ['pending', 'held', 'blocked']).where('id', '<', m.id).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { head: head ?? null, ahead: Number(ahead.n) };

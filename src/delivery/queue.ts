@@ -25,7 +25,7 @@ import { HEALTHY, recordHealth } from './health-counters.js';
 import { MAX_ATTEMPTS } from './schedule.js';
 import { JSON_CONTENT_TYPE } from './signer.js';
 import { earliestLaneTime, lowerLanes, lowerLanesFromQueue, type LaneKind, type LaneMark } from './lanes.js';
-import { advanceChains, chainNewRows, lockChains, repairChainsIn, type Chain } from './ordering.js';
+import { advanceChains, chainNewRows, lockChains, lockChainsOf, repairChainsIn, type Chain } from './ordering.js';
 
 type Db = Kysely<Schema>;
 
@@ -141,9 +141,12 @@ function laneMarks(rows: readonly Insertable<WebhookMessagesTable>[]): LaneMark[
 
 /** Deletes every message of a subscription (it is being deleted); their attempts go with them. */
 export async function deleteMessagesOf(db: Db, storeId: number, uuid: string): Promise<void> {
+  await lockChainsOf(db, uuid);
   await db.deleteFrom('webhook_messages').where('subscription_uuid', '=', uuid).where('store_id', '=', storeId).execute();
   // Its lane too: nothing of it is due any more.
   await db.deleteFrom('delivery_lanes').where('subscription_uuid', '=', uuid).execute();
+  // A chain it shared with another subscription (same receiver) goes on without it.
+  await lowerLanes(db, await repairChainsIn(db, Date.now()));
 }
 
 /**
@@ -269,7 +272,7 @@ export function isFinal(outcome: Outcome): boolean {
 
 /** The chain a record finishes the head of, if any (ordering.ts). */
 export function finishedChain(r: OutcomeRecord): Chain | null {
-  return r.attempt.orderingKey !== null && isFinal(r.outcome) ? { subscriptionUuid: r.attempt.subscriptionUuid, orderingKey: r.attempt.orderingKey } : null;
+  return r.attempt.orderingKey !== null && isFinal(r.outcome) ? { orderingKey: r.attempt.orderingKey } : null;
 }
 
 /** What a batch of outcomes did: per record whether its lease held, and how many blocked messages became due. */
@@ -439,8 +442,10 @@ export async function discardHeld(db: Db, storeId: number, uuid: string, until: 
     .where('created_at', '<=', until);
   if (dryRun) return Number((await held.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   return atomically(db, async (db) => {
+    await lockChainsOf(db, uuid);
     const result = await db.deleteFrom('webhook_messages').where('id', 'in', held.select('id')).executeTakeFirst();
-    await lowerLanes(db, await repairChainsIn(db, Date.now(), uuid));
+    // A discarded head leaves the rest of its chain (maybe another subscription's) to go on.
+    await lowerLanes(db, await repairChainsIn(db, Date.now()));
     return Number(result.numDeletedRows);
   });
 }
@@ -452,6 +457,7 @@ export async function discardHeld(db: Db, storeId: number, uuid: string, until: 
  */
 export function releaseOrdering(db: Db, uuid: string, now: number): Promise<number> {
   return atomically(db, async (db) => {
+    await lockChainsOf(db, uuid);
     const released = await db
       .updateTable('webhook_messages')
       .set({ status: REQUEUE_STATUS, next_attempt_at: requeueAt(now), ordering_key: null })
@@ -459,7 +465,10 @@ export function releaseOrdering(db: Db, uuid: string, now: number): Promise<numb
       .where('status', '=', sql.lit('blocked'))
       .executeTakeFirst();
     await db.updateTable('webhook_messages').set({ ordering_key: null }).where('subscription_uuid', '=', uuid).where('status', 'in', ['pending', 'held']).where('ordering_key', 'is not', null).execute();
+    // Its heads left their chains: other subscriptions' messages queued behind them go on.
+    const promoted = await repairChainsIn(db, now);
     await lowerLanesFromQueue(db, [uuid]);
+    await lowerLanes(db, promoted);
     return Number(released.numUpdatedRows);
   });
 }

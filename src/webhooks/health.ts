@@ -159,7 +159,7 @@ export class HealthSweep {
 
   private async handle(tx: Tx, uuid: string): Promise<Announcement | null> {
     // Another worker handling it right now: it is that worker's to announce.
-    const row = await lockForUpdate(tx.db.selectFrom('webhook_subscriptions').selectAll().where('uuid', '=', uuid), tx.dialect, { skipLocked: true }).executeTakeFirst();
+    const row = await lockForUpdate(tx.db.selectFrom('webhook_subscriptions').selectAll().where('uuid', '=', uuid), tx.dialect, { skipLocked: true, noKey: true }).executeTakeFirst();
     if (!row) return null;
     const now = (this.o.now ?? Date.now)();
     const decision = decide(row, now, this.policy);

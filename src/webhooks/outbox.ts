@@ -42,8 +42,8 @@ export function renderMessageBody(messageId: string, topic: string, createdAt: n
 }
 
 /** A subscription's ordering key for a resource's messages: none unless it delivers in order. */
-function keyFor(ordering: string, resource: string, resourceId: number): string | null {
-  return ordering === 'per_order' ? orderingKeyOf(resource, resourceId) : null;
+function keyFor(s: { store_id: number; url: string; ordering: string }, resource: string, resourceId: number): string | null {
+  return s.ordering === 'per_order' ? orderingKeyOf(s.store_id, s.url, resource, resourceId) : null;
 }
 
 /** Adds one message with a fresh webhook-id to the queue, in the caller's transaction; returns its row id and webhook-id. */
@@ -71,7 +71,7 @@ export function createOutbox(): Outbox {
       });
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
-        .select(['uuid', 'topic', 'expands', 'status', 'ordering'])
+        .select(['uuid', 'topic', 'expands', 'status', 'ordering', 'url', 'store_id'])
         .where('store_id', '=', agg.order.store_id)
         .where('topic', 'in', [...topics])
         .orderBy('created_at')
@@ -102,7 +102,7 @@ export function createOutbox(): Outbox {
           held: s.status !== 'active',
           contentType: JSON_CONTENT_TYPE,
           maxAttempts: MAX_ATTEMPTS,
-          orderingKey: keyFor(s.ordering, 'order', agg.order.id),
+          orderingKey: keyFor(s, 'order', agg.order.id),
           sequence,
         });
       });
@@ -114,7 +114,7 @@ export function createOutbox(): Outbox {
       if (events.length === 0) return;
       const subscriptions = await tx.db
         .selectFrom('webhook_subscriptions')
-        .select(['uuid', 'topic', 'expands', 'status', 'store_id', 'ordering'])
+        .select(['uuid', 'topic', 'expands', 'status', 'store_id', 'ordering', 'url'])
         .where('store_id', 'in', [...new Set(events.map((e) => e.storeId))])
         .where('topic', 'in', [...new Set(events.map((e) => e.topic))])
         .orderBy('created_at')
@@ -149,7 +149,7 @@ export function createOutbox(): Outbox {
               createdAt: occurredAt,
               dueAt: occurredAt,
               held: s.status !== 'active',
-              orderingKey: keyFor(s.ordering, event.resource, event.resourceId),
+              orderingKey: keyFor(s, event.resource, event.resourceId),
               sequence,
             }),
           );

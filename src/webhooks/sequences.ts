@@ -5,6 +5,7 @@
  * upsert per change, inside the change's transaction: on PostgreSQL the upsert locks the
  * resource's row until commit, so two changes of one resource number in commit order.
  */
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../db/transaction.js';
 
@@ -50,7 +51,14 @@ export function sequenceKey(storeId: number, resource: string, resourceId: numbe
   return keyOf({ storeId, resource, resourceId });
 }
 
-/** The ordering key of a resource's messages for a subscription with ordering 'per_order'. */
-export function orderingKeyOf(resource: string, resourceId: number): string {
-  return `${resource}:${resourceId}`;
+/**
+ * The ordering key of a resource's messages for a subscription with ordering 'per_order': one chain
+ * per store, receiver URL and resource, so the messages about one order go to one receiver one at
+ * a time whichever of its per_order subscriptions they belong to (its `order.created` before its
+ * `order.updated`). The URL is hashed to keep the key short; changing a subscription's URL starts
+ * new chains for its later messages.
+ */
+export function orderingKeyOf(storeId: number, url: string, resource: string, resourceId: number): string {
+  const receiver = createHash('sha256').update(url).digest('hex').slice(0, 16);
+  return `${storeId}:${receiver}:${resource}:${resourceId}`;
 }

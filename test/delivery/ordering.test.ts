@@ -14,6 +14,7 @@ import { DispatcherTimers } from '../../src/delivery/dispatcher-timers.js';
 import { recordChainedOutcomesInTransaction } from '../../src/delivery/outcome-batch-pg.js';
 import { enqueueMessages, newMessageRow, recordOutcomeBatch } from '../../src/delivery/queue.js';
 import { inTransaction } from '../../src/db/transaction.js';
+import { orderingKeyOf } from '../../src/webhooks/sequences.js';
 import { forEachDialect } from '../helpers/database.js';
 import { perTestFixtures, startOwnDispatcher, waitUntil, type Engine } from '../helpers/engine.js';
 import type { ReceivedRequest } from '../helpers/receiver.js';
@@ -126,6 +127,57 @@ forEachDialect('ordered delivery per order', (dialect) => {
     assert.ok((await stored(e, anyOrder.uuid)).every((m) => m.key === null));
   });
 
+  it("one receiver's per_order subscriptions of different topics share each order's chain: order.created before its order.updated; another receiver is not held up", async () => {
+    const random = seeded(29);
+    const ordersNow = new Set<number>();
+    let overlap = 0;
+    const shared = await f.receiver(async (_req, raw) => {
+      const body = JSON.parse(raw.toString('utf8')) as Envelope;
+      if (ordersNow.has(body.data.id)) overlap++;
+      ordersNow.add(body.data.id);
+      await sleep(2 + Math.floor(random() * 8));
+      ordersNow.delete(body.data.id);
+      return random() < 0.5 ? { status: 500, body: 'random failure' } : { status: 200 };
+    });
+    const other = await f.receiver();
+    const e = await f.engine(dialect, { config: { retryBaseMs: 2 } });
+    const created = await subscribe(e, `${shared.url}/hooks`, 'order.created', 'per_order');
+    const updated = await subscribe(e, `${shared.url}/hooks`, 'order.updated', 'per_order');
+    const elsewhere = await subscribe(e, other.url, 'order.updated', 'per_order');
+
+    const ORDERS = 6;
+    const ids: number[] = [];
+    for (let i = 0; i < ORDERS; i++) {
+      const id = await e.createOrder(`order ${i}`);
+      ids.push(id);
+      // Updated at once, while its order.created may still be failing at the shared receiver.
+      for (const n of [1, 2]) await patchOrder(e, id, `update ${n}`);
+    }
+    // The other receiver gets its updates without waiting for the shared receiver's retries.
+    await other.waitFor(ORDERS * 2, 20_000);
+    await waitUntil('every message delivered to the shared receiver', async () => {
+      const all = [...(await stored(e, created.uuid)), ...(await stored(e, updated.uuid))];
+      return all.length === ORDERS * 3 && all.every((m) => m.status === 'delivered');
+    }, 60_000, 50);
+
+    // Every request the shared receiver saw, failed or not, follows each order's sequence across both topics.
+    const perOrder = new Map<number, string[]>();
+    for (const body of shared.requests.map(envelope)) perOrder.set(body.data.id, [...(perOrder.get(body.data.id) ?? []), `${body.sequence}:${body.topic}`]);
+    for (const id of ids) {
+      const seen = perOrder.get(id)!;
+      const seqs = seen.map((x) => Number(x.split(':')[0]));
+      for (let k = 1; k < seqs.length; k++) assert.ok(seqs[k]! >= seqs[k - 1]!, `order ${id}: ${seen.join(', ')}`);
+      assert.equal(seen[0], '1:order.created', `order ${id} starts with its order.created: ${seen.join(', ')}`);
+    }
+    assert.equal(overlap, 0, 'never two requests about one order at once');
+    assert.ok(shared.requests.length > ORDERS * 3, 'the shared receiver failed at random, so some were retried');
+    // The key names the receiver: the other receiver's chain is its own.
+    const [mine] = await stored(e, updated.uuid);
+    const [theirs] = await stored(e, elsewhere.uuid);
+    assert.notEqual(mine!.key, theirs!.key);
+    assert.equal(mine!.key, orderingKeyOf(e.storeId, `${shared.url}/hooks`, 'order', mine!.orderId!));
+  });
+
   it('a message that fails for good releases the next one of its order', async () => {
     const receiver = await f.receiver((_req, raw) => ((JSON.parse(raw.toString('utf8')) as Envelope).sequence === 1 ? { status: 500, body: 'never' } : { status: 200 }));
     const e = await f.engine(dialect, { dispatcher: false, config: { retryBaseMs: 2 } });
@@ -133,10 +185,11 @@ forEachDialect('ordered delivery per order', (dialect) => {
     const id = await e.createOrder();
     for (const n of [1, 2, 3]) await patchOrder(e, id, `update ${n}`);
     const before = await stored(e, sub.uuid);
+    const key = orderingKeyOf(e.storeId, receiver.url, 'order', id);
     assert.deepEqual(before.map((m) => [m.status, m.sequence, m.body.sequence, m.key]), [
-      ['pending', 1, 1, `order:${id}`],
-      ['blocked', 2, 2, `order:${id}`],
-      ['blocked', 3, 3, `order:${id}`],
+      ['pending', 1, 1, key],
+      ['blocked', 2, 2, key],
+      ['blocked', 3, 3, key],
     ]);
     assert.ok(before.slice(1).every((m) => m.status === 'blocked'));
     // The head may try twice only.
@@ -220,7 +273,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
       const id = await e.createOrder();
       await patchOrder(e, id, 'head');
       const [head] = (await claimDue(e.database, { workerId: 'w', now: Date.now(), leaseMs: 60_000, limit: 10, kind: 'first', perLane: 10, room: new Map() })).messages;
-      assert.ok(head && head.ordering_key === `order:${id}`);
+      assert.ok(head && head.ordering_key === orderingKeyOf(e.storeId, receiver.url, 'order', id));
       // An enqueue of the same chain, its transaction left open: it sees the head unfinished.
       let commit!: () => void;
       const open = new Promise<void>((resolve) => (commit = resolve));

@@ -55,7 +55,9 @@ function waitsBehind(uuid: string, chain: ChainPosition, now: number): SafeHtml 
   const ahead = chain.ahead === 1 ? '1 message' : `${chain.ahead} messages`;
   if (!chain.head) return html`${ahead} of its order, none of them sendable right now; the dispatcher releases it within a minute.`;
   const headState = shownState(chain.head, now);
-  return html`<a href="${messagePath(uuid, chain.head.message_id)}"><code>${chain.head.message_id}</code></a> (${headState}); ${ahead} of its order ahead of this one.`;
+  // The head may be another subscription's message to the same receiver (its order.created, say).
+  const other = chain.head.subscription_uuid !== uuid ? html` of <code>${chain.head.topic}</code> to the same receiver` : '';
+  return html`<a href="${messagePath(chain.head.subscription_uuid, chain.head.message_id)}"><code>${chain.head.message_id}</code></a>${other} (${headState}); ${ahead} of its order ahead of this one.`;
 }
 
 /** One attempt: when, how long, the answer; its response body closed until asked for. */

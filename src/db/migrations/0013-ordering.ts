@@ -12,8 +12,9 @@ import type { AnyDb } from './index.js';
  *   `sequence` in their body).
  * - `webhook_subscriptions.ordering`: 'none' (the default, every subscription so far) or
  *   'per_order'.
- * - `webhook_messages.ordering_key`: set by the outbox for subscriptions with ordering 'per_order'
- *   (e.g. `order:123`), opaque to delivery; `sequence`: the number the body carries (null for
+ * - `webhook_messages.ordering_key`: set by the outbox for subscriptions with ordering 'per_order',
+ *   naming the store, the receiver's URL and the resource (one chain per receiver and order, across
+ *   its subscriptions), opaque to delivery; `sequence`: the number the body carries (null for
  *   messages without one: the test message, the legacy XML POST, rows older than this migration),
  *   kept in a column so the dashboard can show it without parsing bodies.
  * - a new stored status `blocked` (no DDL: status is text): a keyed message queued behind an
@@ -39,13 +40,13 @@ export function orderingSchema(_dialect: Dialect) {
       await db.schema
         .createIndex('webhook_messages_chain')
         .on('webhook_messages')
-        .columns(['subscription_uuid', 'ordering_key', 'id'])
+        .columns(['ordering_key', 'id'])
         .where(sql.ref('ordering_key'), 'is not', null)
         .execute();
       await db.schema
         .createIndex('webhook_messages_blocked')
         .on('webhook_messages')
-        .columns(['subscription_uuid', 'ordering_key', 'id'])
+        .columns(['ordering_key', 'id'])
         .where(sql.ref('status'), '=', 'blocked')
         .execute();
     },
