@@ -19,18 +19,8 @@ import { forEachDialect } from '../helpers/database.js';
 import { perTestFixtures, startOwnDispatcher, waitUntil, type Engine } from '../helpers/engine.js';
 import type { ReceivedRequest } from '../helpers/receiver.js';
 import { sleep } from '../helpers/waiting.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
-/** A small seeded generator (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Envelope {
   id: string;
@@ -61,7 +51,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
   const f = perTestFixtures();
 
   it('an ordered subscription gets each order in sequence despite random failures, orders in parallel; an unordered one gets everything too', async () => {
-    const random = seeded(17);
+    const random = seededRandom(17);
     let inFlight = 0;
     let maxInFlight = 0;
     /** orders with a request in flight right now, and the most seen at once. */
@@ -128,7 +118,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
   });
 
   it("one receiver's per_order subscriptions of different topics share each order's chain: order.created before its order.updated; another receiver is not held up", async () => {
-    const random = seeded(29);
+    const random = seededRandom(29);
     const ordersNow = new Set<number>();
     let overlap = 0;
     const shared = await f.receiver(async (_req, raw) => {
@@ -209,7 +199,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
   });
 
   it('concurrent changes and outcomes with two dispatchers: nothing lost, never two messages of one order in flight', async () => {
-    const random = seeded(4);
+    const random = seededRandom(4);
     const receiver = await f.receiver(async () => {
       await sleep(Math.floor(random() * 8));
       return random() < 0.2 ? { status: 503 } : { status: 200 };

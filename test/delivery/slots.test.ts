@@ -6,18 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Slots } from '../../src/delivery/slots.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Delivery {
   sub: string;
@@ -27,7 +17,7 @@ interface Delivery {
 
 test('random claims, ends and outcomes never exceed the worker, subscription or retry limits', () => {
   for (let seed = 1; seed <= 300; seed++) {
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const concurrency = 1 + Math.floor(random() * 20);
     const perSubscription = 1 + Math.floor(random() * 5);
     const slots = new Slots({ concurrency, perSubscription });
