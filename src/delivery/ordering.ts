@@ -1,9 +1,9 @@
 /**
  * Ordered delivery as a chain (issue #17 §4). A message whose producer gave it an `ordering_key`
  * belongs to the chain of that key, whichever subscription it is for: the producer makes the key
-name everything that shares the chain (the outbox: the store, the receiver's URL and the
-resource, so an order's `order.created` and `order.updated` subscriptions to one receiver are one
-chain; ARCHITECTURE and docs/webhooks.md). A chain has at most one unfinished head
+ * name everything that shares the chain (the outbox: the store, the receiver's URL and the
+ * resource, so one receiver's subscriptions of different topics share each resource's chain;
+ * docs/architecture.md and docs/webhooks.md). A chain has at most one unfinished head
  * (pending, in flight included, or held); the messages queued behind it are `blocked`: outside the
  * due indexes, so the claim (claim.ts) never sees them and stays as cheap as ever. When the head
  * reaches a final state (delivered, or failed for good), the oldest blocked message of its chain

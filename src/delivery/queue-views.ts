@@ -231,7 +231,7 @@ export async function chainPosition(db: Db, m: Pick<MessageRow, 'id' | 'store_id
   const chain = db
     .selectFrom('webhook_messages')
     .where('store_id', '=', m.store_id)
-    // A chain may span subscriptions (the same receiver's order.created and order.updated).
+    // A chain may span subscriptions (one receiver's subscriptions of different topics).
     .where('ordering_key', '=', m.ordering_key);
   const [head, ahead] = await Promise.all([
     chain.where('status', 'in', ['pending', 'held']).select(['message_id', 'subscription_uuid', 'topic', 'status', 'locked_until', 'attempt_count']).orderBy('id').limit(1).executeTakeFirst(),
