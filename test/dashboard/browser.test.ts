@@ -283,7 +283,7 @@ it('triage: folded attempts, no sideways scroll at 390 px, search and filters, s
   assert.equal(rate.replace(/\s+/g, ' ').trim(), `${Math.floor((ok / attempts.length) * 100)}% (${ok} of ${attempts.length} attempts)`);
 
   // Resend all failed: the count, then the confirmation; the dispatcher delivers them.
-  await page.getByRole('link', { name: 'order.created' }).click();
+  await page.getByRole('link', { name: 'order.created', exact: true }).click();
   failing = false;
   await page.getByRole('link', { name: 'Resend all 2 failed…' }).click();
   await page.getByText('2 failed messages (every one of this subscription', { exact: false }).waitFor();
