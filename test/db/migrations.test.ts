@@ -90,7 +90,7 @@ forEachDialect('migrations', (dialect) => {
   });
 
   it('creates every table of Schema on a fresh database', async () => {
-    fresh = await freshDatabase(dialect);
+    fresh = await freshDatabase(dialect, { cloneMigrated: false });
     assert.deepEqual(fresh.applied, allMigrations);
     await assertAllTablesQueryable(fresh.database);
     // Nothing more, nothing less: the typed Schema and the migrations agree on the table set.
