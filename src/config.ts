@@ -26,6 +26,11 @@ const positiveInt = (what: string, min = 1, max = Number.MAX_SAFE_INTEGER): Pars
   return Number(raw);
 };
 
+/** The longest delay a Node.js timer keeps: a longer one fires after 1 ms instead. */
+export const TIMER_MAX_MS = 2_147_483_647;
+/** Milliseconds that become a timer's delay (a timeout, an interval). */
+const timerMs = (min: number): Parser<number> => positiveInt('milliseconds', min, TIMER_MAX_MS);
+
 const bool: Parser<boolean> = (raw) => {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
@@ -74,24 +79,24 @@ export const SETTINGS = {
   rateLimitBurst: { env: 'STOREHOOK_RATE_LIMIT_BURST', flag: 'rate-limit-burst', description: 'API requests an API user may make at once (bucket size)', default: 200, parse: positiveInt('requests') },
   authFailuresPerMinute: { env: 'STOREHOOK_AUTH_FAILURES_PER_MINUTE', flag: 'auth-failures-per-minute', description: 'failed logins allowed per client address per minute', default: 30, parse: positiveInt('failures per minute') },
   maxSubscriptions: { env: 'STOREHOOK_MAX_SUBSCRIPTIONS', flag: 'max-subscriptions', description: 'webhook subscriptions per store', default: 100, parse: positiveInt('subscriptions') },
-  connectTimeoutMs: { env: 'STOREHOOK_CONNECT_TIMEOUT_MS', flag: 'connect-timeout-ms', description: 'delivery connect timeout', default: 5_000, parse: positiveInt('milliseconds') },
-  requestTimeoutMs: { env: 'STOREHOOK_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', description: 'delivery timeout in all (connect, answer, body)', default: 15_000, parse: positiveInt('milliseconds') },
+  connectTimeoutMs: { env: 'STOREHOOK_CONNECT_TIMEOUT_MS', flag: 'connect-timeout-ms', description: 'delivery connect timeout', default: 5_000, parse: timerMs(1) },
+  requestTimeoutMs: { env: 'STOREHOOK_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', description: 'delivery timeout in all (connect, answer, body)', default: 15_000, parse: timerMs(1) },
   deliveryConcurrency: { env: 'STOREHOOK_DELIVERY_CONCURRENCY', flag: 'delivery-concurrency', description: 'requests a dispatcher has in flight at most', default: 64, parse: positiveInt('requests') },
   maxInFlightPerSubscription: { env: 'STOREHOOK_MAX_IN_FLIGHT_PER_SUBSCRIPTION', flag: 'max-in-flight-per-subscription', description: 'requests in flight to one subscription at most (per dispatcher)', default: 8, parse: positiveInt('requests') },
-  leaseMs: { env: 'STOREHOOK_LEASE_MS', flag: 'lease-ms', description: 'how long a claimed message stays reserved to its worker without a heartbeat', default: 60_000, parse: positiveInt('milliseconds', 100) },
+  leaseMs: { env: 'STOREHOOK_LEASE_MS', flag: 'lease-ms', description: 'how long a claimed message stays reserved to its worker without a heartbeat', default: 60_000, parse: timerMs(100) },
   webhookDisableAfterMs: { env: 'STOREHOOK_WEBHOOK_DISABLE_AFTER_MS', flag: 'webhook-disable-after-ms', description: 'a subscription failing this long (and still failing) is disabled, its messages held; default 5 days (docs/webhooks.md, "Endpoint health")', default: 432_000_000, helpDefault: '432000000 (5 days)', parse: positiveInt('milliseconds', 1000) },
-  healthCheckIntervalMs: { env: 'STOREHOOK_HEALTH_CHECK_INTERVAL_MS', flag: 'health-check-interval-ms', description: 'how often a dispatcher looks for failing, recovered and to-be-disabled subscriptions', default: 60_000, parse: positiveInt('milliseconds', 10) },
-  pollIntervalMs: { env: 'STOREHOOK_POLL_INTERVAL_MS', flag: 'poll-interval-ms', description: 'fallback polling for due messages (commits wake the dispatcher at once)', default: 1_000, parse: positiveInt('milliseconds', 10) },
+  healthCheckIntervalMs: { env: 'STOREHOOK_HEALTH_CHECK_INTERVAL_MS', flag: 'health-check-interval-ms', description: 'how often a dispatcher looks for failing, recovered and to-be-disabled subscriptions', default: 60_000, parse: timerMs(10) },
+  pollIntervalMs: { env: 'STOREHOOK_POLL_INTERVAL_MS', flag: 'poll-interval-ms', description: 'fallback polling for due messages (commits wake the dispatcher at once)', default: 1_000, parse: timerMs(10) },
   // Faults: the PostgreSQL pool (docs/deploy.md, "Database pool") and the SQLite start-up check.
   dbPoolSize: { env: 'STOREHOOK_DB_POOL_SIZE', flag: 'db-pool-size', description: 'PostgreSQL connections per process (API and dispatcher together)', default: 10, parse: positiveInt('connections', 1, 1000) },
   dbPoolQueue: { env: 'STOREHOOK_DB_POOL_QUEUE', flag: 'db-pool-queue', description: 'requests that may wait for a PostgreSQL connection at once; more get 503 busy at once', default: 500, parse: positiveInt('requests', 0) },
-  dbPoolWaitMs: { env: 'STOREHOOK_DB_POOL_WAIT_MS', flag: 'db-pool-wait-ms', description: 'how long a request waits for a PostgreSQL connection before 503 busy', default: 10_000, parse: positiveInt('milliseconds', 1) },
+  dbPoolWaitMs: { env: 'STOREHOOK_DB_POOL_WAIT_MS', flag: 'db-pool-wait-ms', description: 'how long a request waits for a PostgreSQL connection before 503 busy', default: 10_000, parse: timerMs(1) },
   sqliteCheckMaxMb: { env: 'STOREHOOK_SQLITE_CHECK_MAX_MB', flag: 'sqlite-check-max-mb', description: 'PRAGMA quick_check at start on SQLite files up to this size (MB); 0 turns it off', default: 1024, parse: positiveInt('megabytes', 0) },
   sqliteSync: { env: 'STOREHOOK_SQLITE_SYNC', flag: 'sqlite-sync', description: 'SQLite durability: normal survives process crashes, full also power loss', default: 'normal', parse: oneOf(['normal', 'full'] as const) },
   // Incoming connections: how long a client may take, and how many it may hold (docs/deploy.md, "Limits and timeouts").
-  httpHeadersTimeoutMs: { env: 'STOREHOOK_HTTP_HEADERS_TIMEOUT_MS', flag: 'http-headers-timeout-ms', description: 'time a client has to send the request line and headers (408 after)', default: 10_000, parse: positiveInt('milliseconds', 1000) },
-  httpRequestTimeoutMs: { env: 'STOREHOOK_HTTP_REQUEST_TIMEOUT_MS', flag: 'http-request-timeout-ms', description: 'time a client has to send a whole request, headers and body: a body that trickles is cut off (408)', default: 30_000, parse: positiveInt('milliseconds', 1000) },
-  httpKeepAliveTimeoutMs: { env: 'STOREHOOK_HTTP_KEEP_ALIVE_TIMEOUT_MS', flag: 'http-keep-alive-timeout-ms', description: 'how long an idle keep-alive connection stays open between requests', default: 5_000, parse: positiveInt('milliseconds', 100) },
+  httpHeadersTimeoutMs: { env: 'STOREHOOK_HTTP_HEADERS_TIMEOUT_MS', flag: 'http-headers-timeout-ms', description: 'time a client has to send the request line and headers (408 after)', default: 10_000, parse: timerMs(1000) },
+  httpRequestTimeoutMs: { env: 'STOREHOOK_HTTP_REQUEST_TIMEOUT_MS', flag: 'http-request-timeout-ms', description: 'time a client has to send a whole request, headers and body: a body that trickles is cut off (408)', default: 30_000, parse: timerMs(1000) },
+  httpKeepAliveTimeoutMs: { env: 'STOREHOOK_HTTP_KEEP_ALIVE_TIMEOUT_MS', flag: 'http-keep-alive-timeout-ms', description: 'how long an idle keep-alive connection stays open between requests', default: 5_000, parse: timerMs(100) },
   httpMaxConnections: { env: 'STOREHOOK_HTTP_MAX_CONNECTIONS', flag: 'http-max-connections', description: 'open client connections at most; more are closed at once (keep it well under ulimit -n)', default: 500, parse: positiveInt('connections', 10) },
 } satisfies Record<string, Setting<unknown>>;
 

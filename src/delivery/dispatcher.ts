@@ -14,6 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../db/connection.js';
+import { TIMER_MAX_MS } from '../config.js';
 import { performAttempt, type AttemptResult } from './attempt.js';
 import type { SigningKeyLookup } from './signer.js';
 import { claimDue } from './claim.js';
@@ -295,7 +296,8 @@ export class Dispatcher implements DispatcherHandle {
       this.retryTimer = null;
       this.retryTimerAt = Infinity;
       this.wake();
-    }, Math.max(0, at - Date.now()));
+      // A retry further away than a timer can wait is found by the poll long before.
+    }, Math.min(TIMER_MAX_MS, Math.max(0, at - Date.now())));
     this.retryTimer.unref();
   }
 }

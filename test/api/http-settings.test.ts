@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, TIMER_MAX_MS } from '../../src/config.js';
 import { startLiveServer } from '../helpers/live-server.js';
 
 const BIN = fileURLToPath(new URL('../../bin/storehook.js', import.meta.url));
@@ -27,6 +27,17 @@ describe('HTTP limit settings', () => {
       () => loadConfig({}, { STOREHOOK_HTTP_HEADERS_TIMEOUT_MS: '40000' }),
       (e: Error) => e instanceof ConfigError && /HEADERS_TIMEOUT_MS.*must not exceed STOREHOOK_HTTP_REQUEST_TIMEOUT_MS/.test(e.message),
     );
+  });
+
+  it('refuses a delay a Node.js timer cannot wait, for every setting that becomes one', () => {
+    // Node fires a timer longer than 2^31 − 1 ms after 1 ms: an interval of "a month" would run
+    // every millisecond. Each such setting takes the longest one and refuses one more.
+    for (const env of ['STOREHOOK_CONNECT_TIMEOUT_MS', 'STOREHOOK_REQUEST_TIMEOUT_MS', 'STOREHOOK_LEASE_MS', 'STOREHOOK_HEALTH_CHECK_INTERVAL_MS', 'STOREHOOK_POLL_INTERVAL_MS', 'STOREHOOK_DB_POOL_WAIT_MS', 'STOREHOOK_HTTP_KEEP_ALIVE_TIMEOUT_MS']) {
+      assert.doesNotThrow(() => loadConfig({}, { [env]: String(TIMER_MAX_MS) }), env);
+      assert.throws(() => loadConfig({}, { [env]: String(TIMER_MAX_MS + 1) }), (e: Error) => e instanceof ConfigError && e.message.includes(env) && e.message.includes('2147483647'), env);
+    }
+    // Not a timer: how long a subscription may fail before it is disabled may be a month.
+    assert.equal(loadConfig({}, { STOREHOOK_WEBHOOK_DISABLE_AFTER_MS: String(30 * 86_400_000) }).webhookDisableAfterMs, 30 * 86_400_000);
   });
 
   it('lists each in `storehook serve --help` with its variable', async () => {
