@@ -376,7 +376,21 @@ async function writeOutcome(db: Db, workerId: string, attempt: AttemptRecord, ou
  * `by` records what disabled it (a person, a 410, the health sweep), `now` when.
  */
 export async function holdSubscription(db: Db, uuid: string, reason: string, now: number, by: DisabledBy = 'operator'): Promise<void> {
-  await db.updateTable('webhook_subscriptions').set({ status: 'disabled', disabled_reason: reason, disabled_at: now, disabled_by: by, updated_at: now }).where('uuid', '=', uuid).execute();
+  await db
+    .updateTable('webhook_subscriptions')
+    .set((eb) => ({
+      status: 'disabled',
+      disabled_reason: reason,
+      disabled_at: now,
+      disabled_by: by,
+      updated_at: now,
+      // A 410 disabling an active subscription is news for the health sweep to announce, whatever
+      // it announced before (src/webhooks/health.ts), even right after an operator enabled it
+      // again; a 410 to a message in flight when it was already disabled is not.
+      ...(by === 'gone' ? { alert_level: eb.case().when('status', '=', 'active').then(0).else(eb.ref('alert_level')).end() } : {}),
+    }))
+    .where('uuid', '=', uuid)
+    .execute();
   await db
     .updateTable('webhook_messages')
     .set({ status: 'held', next_attempt_at: null })
@@ -394,15 +408,15 @@ export async function holdSubscription(db: Db, uuid: string, reason: string, now
  */
 export function releaseSubscription(db: Db, uuid: string, now: number): Promise<void> {
   return atomically(db, async (db) => {
-  const { alert_level: _kept, ...fresh } = HEALTHY;
-  await db.updateTable('webhook_subscriptions').set({ ...fresh, status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
-  await db
-    .updateTable('webhook_messages')
-    .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
-    .where('subscription_uuid', '=', uuid)
-    .where('status', '=', 'held')
-    .execute();
-  await lowerLanesFromQueue(db, [uuid]);
+    const { alert_level: _kept, ...fresh } = HEALTHY;
+    await db.updateTable('webhook_subscriptions').set({ ...fresh, status: 'active', disabled_reason: null, updated_at: now }).where('uuid', '=', uuid).execute();
+    await db
+      .updateTable('webhook_messages')
+      .set((eb) => ({ status: 'pending', next_attempt_at: eb.ref('created_at'), schedule_base: eb.ref('attempt_count') }))
+      .where('subscription_uuid', '=', uuid)
+      .where('status', '=', 'held')
+      .execute();
+    await lowerLanesFromQueue(db, [uuid]);
   });
 }
 

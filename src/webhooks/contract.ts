@@ -269,7 +269,7 @@ export const Delivery = Type.Object(
     subscription_uuid: Type.String(),
     topic: Type.String(),
     order_id: Type.Union([Type.Integer(), Type.Null()]),
-    sequence: Type.Union([Type.Integer(), Type.Null()], { description: "the `sequence` in the message's body; null for messages without one (the legacy XML POST, messages stored before the upgrade that added it)" }),
+    sequence: Type.Union([Type.Integer(), Type.Null()], { description: "the `sequence` in the message's body; null for messages without one (the legacy XML POST, messages stored before the upgrade that added it); 0 for the test message and the `subscription.*` messages, which are about no store resource" }),
     status: MessageStatus,
     attempt_count: Type.Integer(),
     created_at: Time,

@@ -28,8 +28,8 @@ import { newMessageId } from '../delivery/signer.js';
 import { uuidFingerprint } from '../log.js';
 import { isoTime } from '../time.js';
 import type { SubscriptionHealthData } from './contract.js';
-import { NO_SEQUENCE, renderMessageBody } from './outbox.js';
-import type { HealthTopic } from './topics.js';
+import { renderMessageBody } from './outbox.js';
+import { NO_SEQUENCE, type HealthTopic } from './topics.js';
 
 const DAY_MS = 86_400_000;
 
@@ -56,11 +56,6 @@ export function disablesAt(row: Pick<SubscriptionRow, 'status' | 'failing_since'
   return row.status === 'active' && row.failing_since !== null ? row.failing_since + policy.disableAfterMs : null;
 }
 
-/** Whether a subscription is failing now: a run of failures not ended by a success. */
-export function isFailing(row: Pick<SubscriptionRow, 'failing_since'>): boolean {
-  return row.failing_since !== null;
-}
-
 type Decision =
   | { topic: 'subscription.failing'; level: number }
   | { topic: 'subscription.disabled'; disable: boolean }
@@ -69,10 +64,12 @@ type Decision =
 /** What the sweep does about one subscription now, from its row alone (a pure function, tested as such). */
 export function decide(row: SubscriptionRow, now: number, policy: HealthPolicy): Decision | null {
   if (row.status === 'disabled') {
-    // A 410 disabled it in the outcome writer: announce that once, as the sweep's own disables.
+    // A 410 disabled it in the outcome writer (which set alert_level back to 0): announce that
+    // once, as the sweep's own disables.
     return row.disabled_by === 'gone' && row.alert_level < DISABLED_LEVEL ? { topic: 'subscription.disabled', disable: false } : null;
   }
-  // Active after `subscription.disabled`: an operator enabled it again (which resets its counters).
+  // Active after `subscription.disabled`: an operator enabled it again (which resets its counters;
+  // if it has failed again since, the timeline starts again after this).
   if (row.failing_since === null || row.alert_level >= DISABLED_LEVEL) return row.alert_level > 0 ? { topic: 'subscription.recovered' } : null;
   const failingFor = now - row.failing_since;
   const stillFailing = row.last_failure_at !== null && now - row.last_failure_at <= policy.stillFailingMs;
@@ -143,11 +140,13 @@ export class HealthSweep {
 
   private async runOnce(): Promise<Announcement[]> {
     const db = this.o.database.kysely;
-    // The partial index's own condition, so SQLite reads the index (migration 0012).
+    // The partial index's own condition, so SQLite reads the index (migration 0012); then only
+    // the rows `decide` may act on (a disabled subscription, once announced, needs nothing).
     const candidates = await db
       .selectFrom('webhook_subscriptions')
       .select('uuid')
-      .where((eb) => eb.or([eb('failing_since', 'is not', null), eb('alert_level', '>', 0)]))
+      .where((eb) => eb.or([eb('failing_since', 'is not', null), eb('alert_level', '>', 0), eb('disabled_by', '=', 'gone')]))
+      .where((eb) => eb.or([eb('status', '=', 'active'), eb.and([eb('disabled_by', '=', 'gone'), eb('alert_level', '<', DISABLED_LEVEL)])]))
       .execute();
     const made: Announcement[] = [];
     for (const { uuid } of candidates) {
@@ -207,7 +206,7 @@ export class HealthSweep {
       .execute();
     const rows = recipients.map((r) => {
       const messageId = newMessageId();
-      return newMessageRow({ messageId, storeId: about.store_id, subscriptionUuid: r.uuid, topic, orderId: null, body: renderMessageBody(messageId, topic, now, data, NO_SEQUENCE), createdAt: now, dueAt: now, held: r.status !== 'active' });
+      return newMessageRow({ messageId, storeId: about.store_id, subscriptionUuid: r.uuid, topic, orderId: null, body: renderMessageBody(messageId, topic, now, data, NO_SEQUENCE), sequence: NO_SEQUENCE, createdAt: now, dueAt: now, held: r.status !== 'active' });
     });
     await enqueueMessages(tx.db, rows);
     if (rows.some((r) => r.status === 'pending')) {
@@ -222,7 +221,7 @@ export class HealthSweep {
 export function healthData(row: SubscriptionRow, policy: HealthPolicy, lastError: { statusCode: number | null; errorClass: string } | null): SubscriptionHealthData {
   const at = (t: number | null) => (t === null ? null : isoTime(t));
   return {
-    subscription: { reference: uuidFingerprint(row.uuid), topic: row.topic, url: row.url, status: row.status },
+    subscription: { reference: uuidFingerprint(row.uuid), topic: row.topic, url: withoutSecrets(row.url), status: row.status },
     failing_since: at(row.failing_since),
     consecutive_failures: row.consecutive_failures,
     last_failure_at: at(row.last_failure_at),
@@ -232,4 +231,18 @@ export function healthData(row: SubscriptionRow, policy: HealthPolicy, lastError
     disabled_at: at(row.disabled_at),
     disabled_reason: row.disabled_reason,
   };
+}
+
+/**
+ * The receiver URL as an alert names it: scheme, host, port and path. Its query and any user
+ * name or password are left out: receivers often carry a token there, and the alert goes to
+ * other integrations.
+ */
+export function withoutSecrets(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '';
+  }
 }

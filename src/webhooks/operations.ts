@@ -19,7 +19,7 @@ import { renderMessageBody } from './outbox.js';
 import { inTransaction } from '../db/transaction.js';
 import { rotateSigningKey, signingKeyLookup, type Rotated } from './signing-keys.js';
 import { createSubscription, deleteSubscription, findSubscription, overlapOf, subscriptionPolicy, updateSubscription, type NewSubscription, type SavedSubscription, type SubscriptionOwner, type SubscriptionPatch, type SubscriptionPolicy } from './subscriptions.js';
-import { TEST_TOPIC } from './topics.js';
+import { NO_SEQUENCE, TEST_TOPIC } from './topics.js';
 
 export type { DeliverNowResult } from '../delivery/deliver-now.js';
 
@@ -106,7 +106,8 @@ export function createWebhookOperations(o: WebhookOperationsOptions): WebhookOpe
         subscriptionUuid: sub.uuid,
         topic: TEST_TOPIC,
         orderId: null,
-        body: renderMessageBody(messageId, TEST_TOPIC, at, data),
+        body: renderMessageBody(messageId, TEST_TOPIC, at, data, NO_SEQUENCE),
+        sequence: NO_SEQUENCE,
         createdAt: at,
         // Not due: this caller sends it at once and reports the outcome; one attempt, no retries.
         dueAt: null,

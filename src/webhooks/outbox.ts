@@ -33,10 +33,8 @@ export interface Outbox extends OrderEventSink {
   onEvents(listener: (storeId: number) => void): void;
 }
 
-/** The sequence of a message about no resource (the test message); resources count from 1. */
-export const NO_SEQUENCE = 0;
 
-export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown, sequence: number = NO_SEQUENCE): string {
+export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown, sequence: number): string {
   const body: MessageBody<unknown> = { id: messageId, topic, created_at: isoTime(createdAt), sequence, data };
   return JSON.stringify(body);
 }

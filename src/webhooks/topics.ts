@@ -191,9 +191,14 @@ export const EXAMPLE_SUBSCRIPTION_HEALTH: SubscriptionHealthData = {
   disabled_reason: null,
 };
 
+/** The sequence of a message about no store resource (the test message, the health messages); resources count from 1. */
+export const NO_SEQUENCE = 0;
+
 const EXAMPLES: Record<TopicResource, TopicData> = { order: EXAMPLE_ORDER, product: EXAMPLE_PRODUCT, stock_item: EXAMPLE_STOCK_ITEM, customer: EXAMPLE_CUSTOMER, subscription_health: EXAMPLE_SUBSCRIPTION_HEALTH };
 
 export function exampleMessage(topic: string): MessageBody<TopicData> {
-  const data = EXAMPLES[findTopic(topic)?.resource ?? 'order'];
-  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', sequence: 3, data };
+  const resource = findTopic(topic)?.resource ?? 'order';
+  // The health messages are about no store resource: their sequence is always 0.
+  const sequence = resource === 'subscription_health' ? NO_SEQUENCE : 3;
+  return { id: 'msg_2Qx7c1bJm9vT0kq4ZpW8sYd3LfA', topic, created_at: '2026-05-02T07:16:12.000+00:00', sequence, data: EXAMPLES[resource] };
 }

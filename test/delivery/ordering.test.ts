@@ -373,7 +373,7 @@ forEachDialect('ordered delivery per order', (dialect) => {
     const e = await f.engine(dialect, { dispatcher: false });
     const receiver = await f.receiver();
     const subs = new Map<string, string>();
-    for (const topic of ['order.created', 'order.updated', 'order.cancelled', 'product.created', 'product.updated']) subs.set(topic, (await subscribe(e, receiver.url, topic)).uuid);
+    for (const topic of ['order.created', 'order.updated', 'order.cancelled', 'product.created', 'product.updated', 'stock_item.updated']) subs.set(topic, (await subscribe(e, receiver.url, topic)).uuid);
     // A second subscription to one topic: every subscription's message of an event shares its number.
     const second = await subscribe(e, `${receiver.url}?second`, 'order.updated', 'per_order');
     const first = await e.createOrder('first');
@@ -397,9 +397,21 @@ forEachDialect('ordered delivery per order', (dialect) => {
     assert.deepEqual(products.filter((m) => m.data.id === p1).map((m) => [m.topic, m.sequence]), [['product.created', 1], ['product.updated', 2], ['product.updated', 3]]);
     assert.deepEqual(products.filter((m) => m.data.id === p2).map((m) => [m.topic, m.sequence]), [['product.created', 1]]);
 
-    // The test message carries sequence 0: it is about no resource.
+    // Stock items count on their own, apart from their product's numbers.
+    const stockOf = async (code: string) =>
+      (await e.database.kysely.selectFrom('webhook_messages').select(['body', 'sequence']).where('topic', '=', 'stock_item.updated').orderBy('id').execute())
+        .map((m) => ({ body: JSON.parse(m.body) as Envelope & { data: { product_code: string } }, sequence: Number(m.sequence) }))
+        .filter((m) => m.body.data.product_code === code)
+        .map((m) => [m.body.sequence, m.sequence]);
+    const before = (await stockOf('SEQ-1')).length;
+    for (const quantity of [5, 4]) assert.equal((await e.api('PATCH', '/stock/SEQ-1', { quantity })).status, 200);
+    assert.deepEqual((await stockOf('SEQ-1')).slice(before), [[before + 1, before + 1], [before + 2, before + 2]]);
+
+    // The test message carries sequence 0: it is about no resource; the delivery log says the same.
     const test = await e.api('POST', `/webhooks/${subs.get('order.created')}/test`);
     assert.equal(test.status, 200);
     assert.equal(envelope(receiver.requests.at(-1)!).sequence, 0);
+    const logged = await e.api('GET', `/webhooks/${subs.get('order.created')}/deliveries/${envelope(receiver.requests.at(-1)!).id}`);
+    assert.equal(logged.body.data.sequence, 0);
   });
 });

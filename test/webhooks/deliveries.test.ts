@@ -77,7 +77,7 @@ forEachDialect('webhooks API: delivery log, resend, recover, test', (dialect) =>
         subscription_uuid: uuid,
         topic: 'order.created',
         order_id: null,
-        body: renderMessageBody(messageId, 'order.created', createdAt, { id: 1 }),
+        body: renderMessageBody(messageId, 'order.created', createdAt, { id: 1 }, 1),
         status,
         attempt_count: attempts,
         created_at: createdAt,

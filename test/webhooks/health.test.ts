@@ -131,6 +131,48 @@ forEachDialect('endpoint health', (dialect) => {
     assert.ok(warned.includes('webhook subscription disabled automatically'), JSON.stringify(warned));
   });
 
+  test('a success after announced failures is announced recovered, without anyone enabling it; the alert leaves out the URL\'s query', async () => {
+    const e = await engine(dialect, { config: TINY });
+    let down = true;
+    const target = await receiver(() => (down ? { status: 503 } : { status: 200 }));
+    const watcher = await receiver();
+    const a = await e.subscribe(`${target.url}?token=s3cret`);
+    for (const topic of HEALTH_TOPICS) await e.subscribe(watcher.url, topic);
+    const refA = (await e.api('GET', `/webhooks/${a.uuid}`)).body.data.health.reference as string;
+    await e.createOrder('while down');
+    const failing = await waitUntil('subscription.failing', () => about(watcher, 'subscription.failing', refA)[0], 10_000);
+    assert.equal(failing.data.subscription.url, new URL(target.url).origin + new URL(target.url).pathname, 'no query, no token');
+    assert.ok(!watcher.requests.some((r) => r.body.includes('s3cret')), 'the token reached no alert');
+    down = false;
+    const recovered = await waitUntil('subscription.recovered', () => about(watcher, 'subscription.recovered', refA)[0], 10_000);
+    assert.equal(recovered.data.failing_since, null);
+    assert.ok(recovered.data.consecutive_failures === 0);
+    assert.equal((await e.api('GET', `/webhooks/${a.uuid}`)).body.data.status, 'active');
+    assert.equal(about(watcher, 'subscription.disabled', refA).length, 0);
+  });
+
+  test('a 410 is announced as subscription.disabled, from the test message too, and again after it is enabled and answers 410 at once', async () => {
+    const e = await engine(dialect, { config: TINY });
+    const target = await receiver(() => ({ status: 410 }));
+    const watcher = await receiver();
+    const a = await e.subscribe(target.url);
+    for (const topic of HEALTH_TOPICS) await e.subscribe(watcher.url, topic);
+    const refA = (await e.api('GET', `/webhooks/${a.uuid}`)).body.data.health.reference as string;
+    // The test message is tried once and does not count for health, but a 410 still disables.
+    assert.equal((await e.api('POST', `/webhooks/${a.uuid}/test`)).body.data.attempt.status_code, 410);
+    assert.equal((await e.api('GET', `/webhooks/${a.uuid}`)).body.data.disabled_by, 'gone');
+    const first = await waitUntil('subscription.disabled after the 410', () => about(watcher, 'subscription.disabled', refA)[0], 10_000);
+    assert.equal(first.data.subscription.status, 'disabled');
+    assert.match(first.data.disabled_reason!, /410 Gone/);
+    // Enabled again, and the receiver says 410 to the next message before a sweep has run.
+    assert.equal((await e.api('PATCH', `/webhooks/${a.uuid}`, { status: 'active' })).status, 200);
+    await e.createOrder('after enabling');
+    await waitUntil('disabled again by the 410', async () => (await e.api('GET', `/webhooks/${a.uuid}`)).body.data.status === 'disabled');
+    await waitUntil('the second subscription.disabled', () => about(watcher, 'subscription.disabled', refA).length === 2, 10_000);
+    await sleep(200);
+    assert.equal(about(watcher, 'subscription.disabled', refA).length, 2, JSON.stringify(watcher.requests.map((r) => [r.headers['webhook-id'], r.headers['webhook-topic'], JSON.parse(r.body).data.disabled_at])));
+  });
+
   test('the test message does not count: poking a dead URL leaves the subscription healthy', async () => {
     const e = await engine(dialect, { config: TINY });
     const target = await receiver(() => ({ status: 503 }));
