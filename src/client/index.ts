@@ -34,7 +34,6 @@ import type {
   CreateCommentBody,
   CreateOrderBody,
   Order,
-  OrderExpand,
   OrderProduct,
   PatchOrderBody,
   Payment,
@@ -42,6 +41,7 @@ import type {
   Shipment,
   ShipmentDocument,
 } from '../orders/contract.js';
+import type { OrderExpand } from '../orders/expands.js';
 import type {
   Attempt,
   CreateSubscriptionBody,

@@ -10,10 +10,6 @@ const NullableTime = Type.Union([Time, Type.Null()]);
 const Money = Type.Number({ description: 'amount in the order currency, two decimals' });
 const Text = (max: number, description?: string) => Type.String({ maxLength: max, ...(description ? { description } : {}) });
 
-/** `products.return_reasons` is a nested expand: it includes the products, each with its return reasons. */
-export const ORDER_EXPANDS = ['products', 'products.return_reasons', 'shipments', 'payments', 'comments', 'events', 'tax_summary'] as const;
-export type OrderExpand = (typeof ORDER_EXPANDS)[number];
-
 const NullableInt = Type.Union([Type.Integer(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 

@@ -2,7 +2,8 @@
  * Turns stored rows into the API's order object, with the requested expansions. The same
  * function renders `GET /orders/{id}` and every webhook message body, so the two never differ.
  */
-import type { Order, OrderExpand, OrderProduct, TaxSummary } from './contract.js';
+import type { Order, OrderProduct, TaxSummary } from './contract.js';
+import type { OrderExpand } from './expands.js';
 import { isoTime } from '../time.js';
 import type { OrderAggregate } from './aggregate.js';
 import { fromBasisPoints, fromCents } from '../money.js';

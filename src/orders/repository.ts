@@ -1,6 +1,6 @@
 /** Reading orders and their parts, always scoped by store. */
 import type { Kysely } from 'kysely';
-import type { OrderExpand } from './contract.js';
+import type { OrderExpand } from './expands.js';
 import type { Dialect } from '../db/connection.js';
 import { lockForUpdate } from '../db/dialect.js';
 import type { OrderRow, Schema } from '../db/schema.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ORDER_EXPANDS } from '../orders/contract.js';
+import { ORDER_EXPANDS } from '../orders/expands.js';
 import { ORDER_TOPICS } from '../orders/events.js';
 import { DEFAULT_TOLERANCE_SEC } from '../sdk/verify.js';
 import { EXIT, EXIT_CODES_HELP, exitWith, resolveServer, ToolkitError, usageExit, withServerOptions, type Server, type ServerOptions } from './common.js';

@@ -10,7 +10,7 @@
  * that event. A subscription with ordering 'per_order' gets its messages keyed by their resource
  * (`order:123`, `product:7`, …), so delivery sends them one at a time (delivery/ordering.ts).
  */
-import type { OrderExpand } from '../orders/contract.js';
+import type { OrderExpand } from '../orders/expands.js';
 import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
 import { MAX_ATTEMPTS } from '../delivery/schedule.js';
 import { JSON_CONTENT_TYPE, newMessageId } from '../delivery/signer.js';

@@ -7,7 +7,8 @@ import { PRODUCT_EXPANDS, STOCK_ITEM_EXPANDS, type Product, type StockItem } fro
 import type { CatalogueTopic } from '../catalogue/topics.js';
 import { CUSTOMER_EXPANDS, type Customer } from '../customers/contract.js';
 import type { CustomerTopic } from '../customers/topics.js';
-import { ORDER_EXPANDS, type Order } from '../orders/contract.js';
+import type { Order } from '../orders/contract.js';
+import { ORDER_EXPANDS } from '../orders/expands.js';
 import type { OrderTopic } from '../orders/topics.js';
 import type { SubscriptionHealthData } from './contract.js';
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { ORDER_EXPANDS } from '../../src/orders/contract.js';
+import { ORDER_EXPANDS } from '../../src/orders/expands.js';
 import type { MessageRow } from '../../src/db/schema.js';
 import type { OrderEventSink } from '../../src/orders/events.js';
 import { isoTime } from '../../src/time.js';

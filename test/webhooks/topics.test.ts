@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ORDER_EXPANDS } from '../../src/orders/contract.js';
+import { ORDER_EXPANDS } from '../../src/orders/expands.js';
 import { forEachDialect } from '../helpers/database.js';
 import { api, createOrder, PUBLIC_TARGET, startHarness, subscribe, type Harness } from '../helpers/webhooks-app.js';
 

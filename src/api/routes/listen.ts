@@ -22,7 +22,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { parseExpand } from '../query.js';
 import { errorResponses } from '../schemas/common.js';
-import { ORDER_EXPANDS, type OrderExpand } from '../../orders/contract.js';
+import { ORDER_EXPANDS, type OrderExpand } from '../../orders/expands.js';
 import type { Database } from '../../db/connection.js';
 import { DomainError, invalid } from '../../errors.js';
 import { loadAggregates } from '../../orders/repository.js';

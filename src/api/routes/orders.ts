@@ -18,12 +18,12 @@ import {
   CreateCommentBody,
   CreateOrderBody,
   Order,
-  ORDER_EXPANDS,
   PatchOrderBody,
   Payment,
   QuickProcessBody,
   Shipment,
 } from '../../orders/contract.js';
+import { ORDER_EXPANDS } from '../../orders/expands.js';
 
 export interface OrdersRoutesOptions {
   database: Database;

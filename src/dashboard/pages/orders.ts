@@ -1,6 +1,6 @@
 /** `/orders` and `/orders/:id`: read-only, with the webhook messages each order caused. */
 import type { FastifyInstance } from 'fastify';
-import { ORDER_EXPANDS } from '../../orders/contract.js';
+import { ORDER_EXPANDS } from '../../orders/expands.js';
 import type { OrderStatus } from '../../db/schema.js';
 import { notFound } from '../../errors.js';
 import { listOrders } from '../../orders/list.js';
