@@ -1,14 +1,10 @@
 /**
  * What every `storehook` command shares: settings as options, one-line failures, configuration
- * loading, and opening the database for an admin command.
+ * loading and printing. Light on purpose: command registration imports it, and `--help` must not
+ * load the database layer (opening the database is in with-database.ts, loaded by the actions).
  */
-import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { AdminError } from '../admin/stores.js';
 import { ConfigError, loadConfig, SETTINGS, type Config, type SettingName } from '../config.js';
-import { openDatabase, sqliteFileFor, type Database } from '../db/connection.js';
-import { databasePlace, describeDatabaseError } from '../db/describe-error.js';
-import { migrateToLatest } from '../db/migrate.js';
 
 /** Adds the flags of these settings (all by default) to a command, each naming its variable. */
 export function withSettings(cmd: Command, names: SettingName[] = Object.keys(SETTINGS) as SettingName[]): Command {
@@ -49,47 +45,3 @@ export function config(flags: Record<string, unknown>): Config {
 }
 
 export const print = (value: unknown): void => void process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
-
-/** Opens and migrates the database for an admin command, with one clear line on failure. */
-export async function withDatabase<T>(
-  flags: Record<string, unknown>,
-  work: (db: Database, cfg: Config, applied: string[]) => Promise<T>,
-  options: { mayCreate?: boolean } = {},
-): Promise<T> {
-  const cfg = config(flags);
-  const sqliteFile = sqliteFileFor(cfg);
-  if (sqliteFile) refuseMissingSqlite(cfg.dataDir, sqliteFile, options.mayCreate ?? false);
-  const place = databasePlace(cfg.databaseUrl, cfg.dataDir);
-  let database: Database;
-  let applied: string[];
-  try {
-    database = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, sqliteSync: cfg.sqliteSync, poolSize: 2 });
-  } catch (err) {
-    fail(describeDatabaseError(err, place, 'cannot open'));
-  }
-  try {
-    applied = await migrateToLatest(database);
-  } catch (err) {
-    await database.close().catch(() => undefined);
-    fail(describeDatabaseError(err, place, 'cannot bring up to date'));
-  }
-  try {
-    return await work(database, cfg, applied);
-  } catch (err) {
-    if (err instanceof AdminError) fail(err.message);
-    throw err;
-  } finally {
-    await database.close();
-  }
-}
-
-/**
- * An admin command never creates a SQLite database as a side effect: a mistyped --data-dir would
- * otherwise list "(none)" from a new empty file. `migrate` may create the file, in a folder that
- * exists; `serve` creates both on the first run.
- */
-function refuseMissingSqlite(dataDir: string, sqliteFile: string, mayCreate: boolean): void {
-  const hint = 'check --data-dir / STOREHOOK_DATA_DIR, or create the database with `storehook migrate --data-dir <folder>` (or a first `storehook serve`)';
-  if (!existsSync(dataDir)) fail(`the data directory ${dataDir} does not exist; ${hint}`, 2);
-  if (!mayCreate && !existsSync(sqliteFile)) fail(`there is no storehook database in ${dataDir} (no ${sqliteFile}); ${hint}`, 2);
-}
