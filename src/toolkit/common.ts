@@ -38,6 +38,16 @@ export class ToolkitError extends Error {
   }
 }
 
+/** One line on stdout: the commands' output (errors go to stderr through exitWith). */
+export const out = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** A whole-number option (--order, --since-id, --tolerance, …), or undefined when not given. */
+export function positiveInt(name: string, raw: string | undefined, min = 1): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ToolkitError(`${name} must be an integer ≥ ${min} (got ${JSON.stringify(raw)})`, EXIT.usage);
+  return Number(raw);
+}
+
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 export interface ServerOptions {

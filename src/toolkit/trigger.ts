@@ -7,7 +7,7 @@
  */
 import type { CreateOrderBody, Order } from '../orders/contract.js';
 import type { StorehookClient } from '../client/index.js';
-import { ORDER_TOPICS, type OrderTopic } from '../orders/events.js';
+import { ORDER_TOPICS, type OrderTopic } from '../orders/topics.js';
 import { EXIT, ToolkitError } from './common.js';
 import { RESOURCE_SCENARIOS, RESOURCE_TOPICS, type ResourceScenario, type ResourceTopic } from './trigger-resources.js';
 
