@@ -93,6 +93,16 @@ module.exports = {
       to: { path: '^src/(legacy|dashboard|api|toolkit|ops|admin|commands|client)/|^src/(server|cli)[.]ts$' },
     },
     {
+      name: 'cli-registration-stays-light',
+      comment: 'Registering the commands runs on every call, --help and usage errors too: cli.ts, commands/support.ts, legacy/commands.ts and toolkit/commands.ts import only commander and these light modules, and an action loads its implementation (database layer, server, HTTP client) with await import(). test/cli/lazy-loading.test.ts checks what a run actually loads.',
+      severity: 'error',
+      from: { path: '^src/(cli|commands/support|legacy/commands|toolkit/commands)[.]ts$' },
+      to: {
+        dependencyTypesNot: ['dynamic-import', 'type-only', 'core'],
+        pathNot: ['^src/(config|version)[.]ts$', '^src/commands/support[.]ts$', '^src/legacy/commands[.]ts$', '^src/toolkit/(commands|common|trigger)[.]ts$', '^src/orders/(topics|expands)[.]ts$', '^src/sdk/verify[.]ts$', 'node_modules/commander/'],
+      },
+    },
+    {
       name: 'no-orphans',
       comment: 'A module nothing imports is dead code (entry points and the published subpaths excepted).',
       severity: 'error',

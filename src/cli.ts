@@ -6,6 +6,7 @@
  * action loads its implementation with `await import()`, so `--help`, usage errors and the
  * toolkit commands (which only speak HTTP) never load the database drivers, the migrations or
  * Fastify. (`--version` is answered by bin/storehook.js before this file loads.)
+ * test/cli/lazy-loading.test.ts fails when that stops being so.
  */
 import { Command, CommanderError } from 'commander';
 import { fail, withSettings } from './commands/support.js';
