@@ -185,7 +185,10 @@ describe('storehook stores legacy-key / legacy (CLI)', () => {
     registerLegacyCommands(stores);
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+    // Keep only the command's lines (strings). Under `node --test` the runner reports to its parent
+    // over this same stdout (Buffers), and it may do so while an action awaits its import().
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean =>
+      typeof chunk === 'string' ? out.push(chunk) > 0 : (Reflect.apply(write, process.stdout, [chunk, ...rest]) as boolean)) as typeof process.stdout.write;
     try {
       await stores.parseAsync([...args, '--data-dir', dataDir, '--database-url', ''], { from: 'user' });
     } finally {
