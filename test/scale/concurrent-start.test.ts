@@ -1,7 +1,7 @@
 /**
  * Many processes started together on one fresh PostgreSQL database all come up: migrations run
  * once under the migrator's lock, and the demo store is seeded once under an advisory lock
- * (src/admin/demo.ts). 4 `serve --no-dispatcher` processes at once, 3 rounds (STARTUP_ROUNDS
+ * (src/admin/demo.ts). 4 `serve --no-dispatcher` processes at once, 2 rounds (STARTUP_ROUNDS
  * raises it for a soak run).
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { freshDatabase } from '../helpers/database.js';
 import { spawnStorehook, type StorehookProcess } from '../helpers/processes.js';
 
-const ROUNDS = Number(process.env['STARTUP_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['STARTUP_ROUNDS'] ?? 2);
 const PROCESSES = 4;
 const enabled = Boolean(process.env['TEST_DATABASE_URL']);
 

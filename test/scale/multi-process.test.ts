@@ -1,6 +1,6 @@
 /**
  * Scale-out proof, PostgreSQL only: 2 API processes and 3 workers share one database;
- * 1,000 orders (SCALE_TEST_ORDERS) are created concurrently through both APIs, and 3 subscriptions must each receive
+ * 500 orders (SCALE_TEST_ORDERS) are created concurrently through both APIs, and 3 subscriptions must each receive
  * every order.created message — with no duplicates when nothing crashes, and every message still
  * arriving when a worker is SIGKILLed mid-run. (PostgreSQL restarting mid-run is
  * postgres-restart.alone.test.ts: it must run with no other test using the server.)
