@@ -86,11 +86,10 @@ export async function startCluster(apiCount: number, workerCount: number): Promi
     STOREHOOK_LEASE_MS: '10000',
     STOREHOOK_POLL_INTERVAL_MS: '200',
   };
-  const count = async (status?: 'unfinished'): Promise<number> => {
-    let query = fresh.database.kysely.selectFrom(status ? 'webhook_messages' : 'orders').select((eb) => eb.fn.countAll<number>().as('n'));
-    if (status) query = query.where('status', '<>', 'delivered');
-    return Number((await query.executeTakeFirstOrThrow()).n);
-  };
+  const db = fresh.database.kysely;
+  const orderCount = async (): Promise<number> => Number((await db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const unfinishedCount = async (): Promise<number> =>
+    Number((await db.selectFrom('webhook_messages').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '<>', 'delivered').executeTakeFirstOrThrow()).n);
   const cluster: Cluster = {
     fresh,
     receiver,
@@ -99,9 +98,9 @@ export async function startCluster(apiCount: number, workerCount: number): Promi
     env,
     auth: `Basic ${Buffer.from(`${user.email}:${user.apiKey}`).toString('base64')}`,
     subscriptions: SUBSCRIPTION_PATHS.length,
-    orderCount: () => count(),
-    unfinishedCount: () => count('unfinished'),
-    allDelivered: async () => receiver.distinct >= (await count()) * SUBSCRIPTION_PATHS.length,
+    orderCount,
+    unfinishedCount,
+    allDelivered: async () => receiver.distinct >= (await orderCount()) * SUBSCRIPTION_PATHS.length,
     async stop() {
       await Promise.all([...cluster.apis, ...cluster.workers].map((p) => p.kill('SIGKILL')));
       await receiver.stop();
