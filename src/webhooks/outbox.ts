@@ -7,8 +7,9 @@
  *
  * Every message carries its resource's next `sequence` (sequences.ts): each event of a change gets
  * its own number, in the order the change lists them, shared by all subscriptions' messages of
- * that event. A subscription with ordering 'per_order' gets its messages keyed by their resource
- * (`order:123`, `product:7`, …), so delivery sends them one at a time (delivery/ordering.ts).
+ * that event. A subscription with ordering 'per_order' gets its messages keyed by the store, its
+ * receiver's URL and their resource (sequences.ts, `orderingKeyOf`), so delivery sends one
+ * receiver's messages about one order one at a time (delivery/ordering.ts).
  */
 import type { OrderExpand } from '../orders/expands.js';
 import { enqueueMessage, enqueueMessages, newMessageRow, type NewMessage } from '../delivery/queue.js';
@@ -32,7 +33,6 @@ export interface Outbox extends OrderEventSink {
   /** called after a commit that appended store events (the live stream of `storehook listen`). */
   onEvents(listener: (storeId: number) => void): void;
 }
-
 
 export function renderMessageBody(messageId: string, topic: string, createdAt: number, data: unknown, sequence: number): string {
   const body: MessageBody<unknown> = { id: messageId, topic, created_at: isoTime(createdAt), sequence, data };

@@ -14,8 +14,9 @@ import type { AnyDb } from './index.js';
  *   'per_order'.
  * - `webhook_messages.ordering_key`: set by the outbox for subscriptions with ordering 'per_order',
  *   naming the store, the receiver's URL and the resource (one chain per receiver and order, across
- *   its subscriptions), opaque to delivery; `sequence`: the number the body carries (null for
- *   messages without one: the test message, the legacy XML POST, rows older than this migration),
+ *   its subscriptions), opaque to delivery; `sequence`: the number the body carries (0 for the
+ *   test and health messages, about no store resource; null for messages without one: the legacy
+ *   XML POST, rows older than this migration),
  *   kept in a column so the dashboard can show it without parsing bodies.
  * - a new stored status `blocked` (no DDL: status is text): a keyed message queued behind an
  *   unfinished one of its key, outside the due indexes until its predecessor finishes.
