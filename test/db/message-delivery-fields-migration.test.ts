@@ -3,10 +3,9 @@
 // other message JSON with the full schedule), so the engine no longer needs the topic to decide.
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
-import { Migrator, type Kysely, type MigrationProvider } from 'kysely';
+import type { Kysely } from 'kysely';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { migrationsFor } from '../../src/db/migrations/index.js';
-import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { forEachDialect, freshDatabaseMigratedTo, type FreshDatabase } from '../helpers/database.js';
 
 const UUID = '6f1c1d8e-2a9b-4c1e-9f1a-0c1d2e3f4a5b';
 
@@ -18,11 +17,8 @@ forEachDialect('migration 0009-message-delivery-fields', (dialect) => {
   });
 
   it('fills content_type and max_attempts of existing messages from their topic, once', async () => {
-    fresh = await freshDatabase(dialect, { migrate: false });
+    fresh = await freshDatabaseMigratedTo(dialect, '0007-faults');
     const db = fresh.database.kysely;
-    const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-    const before = await new Migrator({ db, provider }).migrateTo('0007-faults');
-    assert.equal(before.error, undefined);
 
     // Rows as the schema of 0007 had them (untyped: the typed Schema is the later one).
     const raw = db as unknown as Kysely<Record<string, Record<string, unknown>>>;

@@ -3,12 +3,10 @@
 // their shipment was completed, delivered_at; new stores get the same methods when created.
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
-import { Migrator, type MigrationProvider } from 'kysely';
 import { createStore } from '../../src/admin/stores.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { migrationsFor } from '../../src/db/migrations/index.js';
 import { DEFAULT_PAYMENT_METHODS, DEFAULT_SHIPPING_METHODS } from '../../src/orders/methods.js';
-import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { forEachDialect, freshDatabaseMigratedTo, type FreshDatabase } from '../helpers/database.js';
 
 forEachDialect('migration 0006-order-model', (dialect) => {
   let fresh: FreshDatabase | undefined;
@@ -18,11 +16,8 @@ forEachDialect('migration 0006-order-model', (dialect) => {
   });
 
   it('seeds methods for existing stores and fills the new product-row times', async () => {
-    fresh = await freshDatabase(dialect, { migrate: false });
+    fresh = await freshDatabaseMigratedTo(dialect, '0004-store-events');
     const db = fresh.database.kysely;
-    const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-    const before = await new Migrator({ db, provider }).migrateTo('0004-store-events');
-    assert.equal(before.error, undefined);
 
     // Rows as the schema of 0004 had them (inserted untyped: the typed Schema is the later one).
     const raw = db as unknown as import('kysely').Kysely<Record<string, Record<string, unknown>>>;

@@ -3,11 +3,10 @@
 // already announced, so the first health sweep after the upgrade sends no news about old ones.
 import assert from 'node:assert/strict';
 import { afterEach, it } from 'node:test';
-import { Migrator, type Kysely, type MigrationProvider } from 'kysely';
+import type { Kysely } from 'kysely';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { migrationsFor } from '../../src/db/migrations/index.js';
 import { HealthSweep } from '../../src/webhooks/health.js';
-import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { forEachDialect, freshDatabaseMigratedTo, type FreshDatabase } from '../helpers/database.js';
 
 const GONE = '6f1c1d8e-2a9b-4c1e-9f1a-0c1d2e3f4a51';
 const BY_HAND = '6f1c1d8e-2a9b-4c1e-9f1a-0c1d2e3f4a52';
@@ -22,11 +21,8 @@ forEachDialect('migration 0012-subscription-health', (dialect) => {
   });
 
   it('records what disabled each old subscription and when, and announces none of them afterwards', async () => {
-    fresh = await freshDatabase(dialect, { migrate: false });
+    fresh = await freshDatabaseMigratedTo(dialect, '0011-signing-keys');
     const db = fresh.database.kysely;
-    const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
-    const before = await new Migrator({ db, provider }).migrateTo('0011-signing-keys');
-    assert.equal(before.error, undefined);
 
     // Rows as the schema of 0011 had them (untyped: the typed Schema is the later one).
     const raw = db as unknown as Kysely<Record<string, Record<string, unknown>>>;

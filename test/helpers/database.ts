@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type Database, type Dialect } from '../../src/db/connection.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { migrationsFor } from '../../src/db/migrations/index.js';
 
 export type { Dialect };
 
@@ -171,6 +172,21 @@ export async function freshDatabase(
     await cleanup().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A fresh database migrated only up to `migration` (included): to put rows of an older schema in
+ * it, then test what a later migration does with them (`migrateToLatest`).
+ */
+export async function freshDatabaseMigratedTo(dialect: Dialect, migration: string): Promise<FreshDatabase> {
+  const fresh = await freshDatabase(dialect, { migrate: false });
+  const provider = { getMigrations: async () => migrationsFor(dialect) };
+  const result = await new Migrator({ db: fresh.database.kysely, provider }).migrateTo(migration);
+  if (result.error) {
+    await fresh.cleanup();
+    throw result.error;
+  }
+  return fresh;
 }
 
 /** The migrations recorded in a database (a clone's, which the template applied). */

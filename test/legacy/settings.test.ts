@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { Migrator } from 'kysely';
 import { AdminError, createStore, updateStore } from '../../src/admin/stores.js';
 import { openDatabase } from '../../src/db/connection.js';
-import { migrationsFor } from '../../src/db/migrations/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { NetworkGuard } from '../../src/delivery/network-guard.js';
 import { registerLegacyCommands } from '../../src/legacy/commands.js';
 import { clearPostUrl, disableLegacy, findStoreByLegacyKey, issueLegacyKey, setIncludeApiOrders, setPostUrl } from '../../src/legacy/settings.js';
 import { addComment } from '../../src/orders/service.js';
-import { forEachDialect, freshDatabase, type FreshDatabase } from '../helpers/database.js';
+import { forEachDialect, freshDatabaseMigratedTo, type FreshDatabase } from '../helpers/database.js';
 import { createLegacyApp, makeOrder, type LegacyTestApp } from '../helpers/legacy-app.js';
 import { child, parseXml, textAt } from '../helpers/xml-reader.js';
 
@@ -147,11 +145,8 @@ forEachDialect('legacy migration', (dialect) => {
   afterEach(async () => fresh?.cleanup());
 
   it('copies the orders that exist before it into the change log', async () => {
-    fresh = await freshDatabase(dialect, { migrate: false });
+    fresh = await freshDatabaseMigratedTo(dialect, '0001-initial');
     const db = fresh.database.kysely;
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrationsFor(dialect) } });
-    const partial = await migrator.migrateTo('0001-initial');
-    assert.equal(partial.error, undefined);
     const store = await db.insertInto('stores').values({ name: 's', plan: 'pro', timezone: 'UTC', created_at: 1 }).returning('id').executeTakeFirstOrThrow();
     const order = await db
       .insertInto('orders')
